@@ -1,0 +1,118 @@
+"""The base class of every top-N recommender."""
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from recsys.metrics._ranking import top_k
+from recsys.utils import check_interaction_matrix
+
+# Rows scored at once by the default recommend: bounds the dense score block
+# to about _SCORE_BLOCK_CELLS floats whatever the number of users.
+_SCORE_BLOCK_CELLS = 2**24
+
+
+class BaseRecommender(BaseEstimator, ABC):
+    """Base class for top-N recommenders on a users x items matrix.
+
+    Subclasses implement ``_fit(X)`` (X a canonical float32 CSR matrix; set
+    fitted attributes ending in ``_``) and ``_score(X)`` (a dense
+    (n_rows, n_items) array of scores for the users whose interactions are the
+    rows of X). They may override :meth:`recommend` when they can do better
+    than scoring every item, e.g. approximate retrieval.
+
+    ``recommend`` always folds in the rows it is given: a row need not be a
+    user seen in ``fit``, so scikit-learn's row splitters evaluate strong
+    generalisation and new users are served without refitting.
+    """
+
+    def fit(self, X, y=None):
+        """Fit the recommender.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_users, n_items) or Interactions
+            Non-negative interaction counts or weights.
+        y : None
+            Ignored; present for scikit-learn API consistency.
+
+        Returns
+        -------
+        self : object
+        """
+        X = check_interaction_matrix(X)
+        self.n_items_ = X.shape[1]
+        self._fit(X)
+        return self
+
+    @abstractmethod
+    def _fit(self, X):
+        """Fit on a validated CSR matrix."""
+
+    @abstractmethod
+    def _score(self, X):
+        """Return dense scores of shape (X.shape[0], n_items_) for the rows of X."""
+
+    def _validate_for_recommend(self, X):
+        check_is_fitted(self)
+        return check_interaction_matrix(X, n_items=self.n_items_, allow_empty=True)
+
+    def recommend(self, X, n=10, exclude_seen=True, items=None):
+        """Recommend the n best items for each user whose interactions are a row of X.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_rows, n_items) or Interactions
+            Interactions of the users to recommend to (fold-in).
+        n : int, default=10
+            Number of items per user.
+        exclude_seen : bool, default=True
+            Never recommend an item stored in the user's row of X.
+        items : array-like of int, default=None
+            Restrict recommendations to these item indices.
+
+        Returns
+        -------
+        ids : ndarray of shape (n_rows, n), int64
+            Item indices, best first; -1 where fewer than n items could be
+            recommended.
+        scores : ndarray of shape (n_rows, n)
+            Their scores; -inf where the id is -1.
+        """
+        X = self._validate_for_recommend(X)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}.")
+        allowed = None
+        if items is not None:
+            items = np.asarray(items, dtype=np.int64).ravel()
+            if items.size and (items.min() < 0 or items.max() >= self.n_items_):
+                raise ValueError(f"items must be item indices in [0, {self.n_items_}).")
+            allowed = np.zeros(self.n_items_, dtype=bool)
+            allowed[items] = True
+        block = max(1, _SCORE_BLOCK_CELLS // max(self.n_items_, 1))
+        ids = np.empty((X.shape[0], n), dtype=np.int64)
+        scores = np.empty((X.shape[0], n), dtype=np.float64)
+        for start in range(0, X.shape[0], block):
+            rows = X[start:start + block]
+            block_scores = np.asarray(self._score(rows), dtype=np.float64)
+            if allowed is not None:
+                block_scores[:, ~allowed] = -np.inf
+            block_ids, block_top = top_k(block_scores, n, exclude=rows if exclude_seen else None)
+            ids[start:start + block], scores[start:start + block] = block_ids, block_top
+        return ids, scores
+
+    def score(self, X, y=None):
+        """NDCG@10 on held-out interactions of the rows of X (see ``make_ranking_scorer``)."""
+        from recsys.metrics import make_ranking_scorer
+
+        return make_ranking_scorer("ndcg", k=10)(self, X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        tags.requires_fit = True
+        tags.target_tags.required = False
+        return tags

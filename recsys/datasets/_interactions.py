@@ -1,0 +1,448 @@
+"""The immutable container of user-item events that every recsys module reads."""
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+_DUPLICATE_POLICIES = ("error", "sum", "last", "first")
+_CSR_VALUES = ("binary", "rating", "count", "weight", "auto")
+
+
+def _frozen(array):
+    if array is None:
+        return None
+    array = np.asarray(array)
+    array.setflags(write=False)
+    return array
+
+
+class Interactions:
+    """User-item events with user and item vocabularies.
+
+    Users and items are stored as contiguous indices into the vocabularies
+    ``user_ids`` and ``item_ids`` (the original ids, in index order), so that
+    ``to_csr()`` is a users x items matrix whose row ``u`` is user
+    ``user_ids[u]``. Each (user, item) pair occurs at most once. Instances are
+    immutable: every method returns a new object, and the arrays are
+    read-only.
+
+    Splitters and :meth:`subset` keep the vocabularies, so the train and test
+    parts of a split produce matrices of the same shape whose rows and columns
+    line up; :meth:`filter` (k-core) drops the users and items it removes.
+
+    Build instances with :meth:`from_pandas` or :meth:`from_csr`, or with
+    the loaders of :mod:`recsys.datasets`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from recsys.datasets import Interactions
+    >>> df = pd.DataFrame({"user": ["a", "a", "b"], "item": [10, 20, 10],
+    ...                    "rating": [4.0, 3.0, 5.0]})
+    >>> data = Interactions.from_pandas(df, rating_col="rating")
+    >>> data.n_users, data.n_items, len(data)
+    (2, 2, 3)
+    >>> data.to_csr(values="rating").toarray()
+    array([[4., 3.],
+           [5., 0.]], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        users,
+        items,
+        *,
+        user_ids,
+        item_ids,
+        ratings=None,
+        timestamps=None,
+        weights=None,
+        counts=None,
+        user_features=None,
+        item_features=None,
+    ):
+        users = np.asarray(users, dtype=np.int32)
+        items = np.asarray(items, dtype=np.int32)
+        n = users.shape[0]
+        if items.shape[0] != n:
+            raise ValueError(f"users has {n} entries but items has {items.shape[0]}.")
+        for column_name, column in (("ratings", ratings), ("timestamps", timestamps),
+                                    ("weights", weights), ("counts", counts)):
+            if column is not None and len(column) != n:
+                raise ValueError(f"{column_name} has {len(column)} entries for {n} events.")
+        user_ids, item_ids = np.asarray(user_ids), np.asarray(item_ids)
+        if n and (users.min() < 0 or users.max() >= len(user_ids)):
+            raise ValueError("user indices fall outside the user vocabulary.")
+        if n and (items.min() < 0 or items.max() >= len(item_ids)):
+            raise ValueError("item indices fall outside the item vocabulary.")
+        self._users = _frozen(users)
+        self._items = _frozen(items)
+        self._user_ids = _frozen(user_ids)
+        self._item_ids = _frozen(item_ids)
+        self._ratings = _frozen(None if ratings is None else np.asarray(ratings, dtype=np.float64))
+        self._timestamps = _frozen(timestamps)
+        self._weights = _frozen(None if weights is None else np.asarray(weights, dtype=np.float64))
+        self._counts = _frozen(None if counts is None else np.asarray(counts, dtype=np.int64))
+        self._user_features = user_features
+        self._item_features = item_features
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_pandas(
+        cls,
+        df,
+        user_col="user",
+        item_col="item",
+        rating_col=None,
+        time_col=None,
+        weight_col=None,
+        duplicates="error",
+        user_features=None,
+        item_features=None,
+    ):
+        """Build interactions from a DataFrame with one event per row.
+
+        Parameters
+        ----------
+        df : pandas.DataFrame
+            The events.
+        user_col, item_col : str, default="user", "item"
+            Columns holding the user and item ids (any hashable values).
+        rating_col, time_col, weight_col : str, default=None
+            Optional columns holding explicit ratings, timestamps (numeric or
+            datetime) and implicit-feedback weights.
+        duplicates : {"error", "sum", "last", "first"}, default="error"
+            What to do with repeated (user, item) pairs: raise, sum their
+            ratings and weights (the count of merged events is kept for
+            ``to_csr(values="count")``), or keep the last or first event
+            (by timestamp when ``time_col`` is given, else by row order).
+        user_features, item_features : pandas.DataFrame, default=None
+            Side tables indexed by the original user or item ids.
+
+        Returns
+        -------
+        Interactions
+        """
+        if not isinstance(df, pd.DataFrame):
+            raise TypeError(f"df must be a pandas DataFrame; got {type(df).__name__}.")
+        if duplicates not in _DUPLICATE_POLICIES:
+            raise ValueError(f"duplicates must be one of {_DUPLICATE_POLICIES}; got {duplicates!r}.")
+        wanted = {"user_col": user_col, "item_col": item_col, "rating_col": rating_col,
+                  "time_col": time_col, "weight_col": weight_col}
+        for argument, column in wanted.items():
+            if column is not None and column not in df.columns:
+                raise KeyError(
+                    f"{argument}={column!r} is not a column of df; its columns are {list(df.columns)}."
+                )
+        for argument in ("user_col", "item_col"):
+            missing = int(df[wanted[argument]].isna().sum())
+            if missing:
+                raise ValueError(
+                    f"{missing} row(s) of df have no {wanted[argument]!r}; drop them first "
+                    f"(df.dropna(subset=[{wanted[argument]!r}]))."
+                )
+        for argument in ("rating_col", "weight_col"):
+            column = wanted[argument]
+            if column is not None:
+                values = pd.to_numeric(df[column], errors="coerce").to_numpy(dtype=np.float64)
+                bad = ~np.isfinite(values)
+                if bad.any():
+                    raise ValueError(
+                        f"{int(bad.sum())} value(s) of {column!r} are missing, non-numeric or "
+                        "infinite; drop or impute them before building Interactions."
+                    )
+
+        frame = df
+        if time_col is not None or duplicates in ("last", "first"):
+            order = (np.argsort(df[time_col].to_numpy(), kind="stable")
+                     if time_col is not None else np.arange(len(df)))
+            frame = df.iloc[order]
+        user_codes, user_ids = pd.factorize(frame[user_col], sort=True)
+        item_codes, item_ids = pd.factorize(frame[item_col], sort=True)
+        columns = {"user": user_codes, "item": item_codes}
+        if rating_col is not None:
+            columns["rating"] = frame[rating_col].to_numpy(dtype=np.float64)
+        if weight_col is not None:
+            columns["weight"] = frame[weight_col].to_numpy(dtype=np.float64)
+        if time_col is not None:
+            columns["timestamp"] = frame[time_col].to_numpy()
+        events = pd.DataFrame(columns)
+
+        pair_key = events["user"].to_numpy(np.int64) * len(item_ids) + events["item"].to_numpy()
+        counts = None
+        if len(np.unique(pair_key)) != len(pair_key):
+            if duplicates == "error":
+                first = events[pd.Series(pair_key).duplicated(keep=False).to_numpy()].iloc[0]
+                raise ValueError(
+                    f"df holds repeated (user, item) pairs, e.g. user {user_ids[first['user']]!r} "
+                    f"and item {item_ids[first['item']]!r}; pass duplicates='sum', 'last' or "
+                    "'first' to say how to merge them."
+                )
+            grouped = events.groupby(["user", "item"], sort=False)
+            if duplicates == "sum":
+                aggregation = {c: "sum" for c in ("rating", "weight") if c in events}
+                if "timestamp" in events:
+                    aggregation["timestamp"] = "max"
+                merged = grouped.agg(aggregation) if aggregation else grouped.size().to_frame("n")
+                merged["count"] = grouped.size()
+                events = merged.reset_index()
+                counts = events["count"].to_numpy()
+            else:
+                events = grouped.nth(-1 if duplicates == "last" else 0)
+        events = events.sort_values(["user", "item"], kind="stable")
+        return cls(
+            events["user"].to_numpy(),
+            events["item"].to_numpy(),
+            user_ids=user_ids.to_numpy(),
+            item_ids=item_ids.to_numpy(),
+            ratings=events["rating"].to_numpy() if "rating" in events else None,
+            timestamps=events["timestamp"].to_numpy() if "timestamp" in events else None,
+            weights=events["weight"].to_numpy() if "weight" in events else None,
+            counts=counts if counts is None else events["count"].to_numpy(),
+            user_features=user_features,
+            item_features=item_features,
+        )
+
+    @classmethod
+    def from_csr(cls, X, user_ids=None, item_ids=None, values_as="weight"):
+        """Build interactions from the stored entries of a users x items matrix.
+
+        Parameters
+        ----------
+        X : scipy sparse matrix of shape (n_users, n_items)
+            Every stored non-zero entry becomes one event.
+        user_ids, item_ids : array-like, default=None
+            Vocabularies; ``arange(n_users)`` and ``arange(n_items)`` by default.
+        values_as : {"weight", "rating", None}, default="weight"
+            Column the matrix values are kept in, or None to drop them.
+        """
+        if values_as not in ("weight", "rating", None):
+            raise ValueError(f"values_as must be 'weight', 'rating' or None; got {values_as!r}.")
+        X = sp.csr_matrix(X)
+        X.sum_duplicates()
+        X.eliminate_zeros()
+        user_ids = np.arange(X.shape[0]) if user_ids is None else np.asarray(user_ids)
+        item_ids = np.arange(X.shape[1]) if item_ids is None else np.asarray(item_ids)
+        if len(user_ids) != X.shape[0] or len(item_ids) != X.shape[1]:
+            raise ValueError(
+                f"X has shape {X.shape} but {len(user_ids)} user ids and {len(item_ids)} item ids were given."
+            )
+        coo = X.tocoo()
+        values = coo.data.astype(np.float64)
+        return cls(
+            coo.row,
+            coo.col,
+            user_ids=user_ids,
+            item_ids=item_ids,
+            ratings=values if values_as == "rating" else None,
+            weights=values if values_as == "weight" else None,
+        )
+
+    # ------------------------------------------------------------------ properties
+    n_users = property(lambda self: len(self._user_ids), doc="Size of the user vocabulary.")
+    n_items = property(lambda self: len(self._item_ids), doc="Size of the item vocabulary.")
+    users = property(lambda self: self._users, doc="User index of each event.")
+    items = property(lambda self: self._items, doc="Item index of each event.")
+    user_ids = property(lambda self: self._user_ids, doc="Original user id of each user index.")
+    item_ids = property(lambda self: self._item_ids, doc="Original item id of each item index.")
+    ratings = property(lambda self: self._ratings, doc="Explicit rating of each event, or None.")
+    timestamps = property(lambda self: self._timestamps, doc="Timestamp of each event, or None.")
+    weights = property(lambda self: self._weights, doc="Implicit weight of each event, or None.")
+    counts = property(lambda self: self._counts, doc="Number of merged events per pair, or None.")
+    user_features = property(lambda self: self._user_features, doc="Side table of users, or None.")
+    item_features = property(lambda self: self._item_features, doc="Side table of items, or None.")
+
+    def __len__(self):
+        return self._users.shape[0]
+
+    def __repr__(self):
+        columns = [c for c in ("ratings", "timestamps", "weights") if getattr(self, c) is not None]
+        return (f"Interactions(n_users={self.n_users}, n_items={self.n_items}, "
+                f"n_interactions={len(self)}, columns={columns})")
+
+    def __eq__(self, other):
+        if not isinstance(other, Interactions):
+            return NotImplemented
+        names = ("users", "items", "user_ids", "item_ids", "ratings", "timestamps", "weights", "counts")
+        for name in names:
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if (mine is None) != (theirs is None):
+                return False
+            if mine is not None and not np.array_equal(mine, theirs):
+                return False
+        return True
+
+    __hash__ = None
+
+    def user_index(self, ids):
+        """Map original user ids to user indices; -1 for ids not in the vocabulary."""
+        return pd.Index(self._user_ids).get_indexer(np.asarray(ids).ravel())
+
+    def item_index(self, ids):
+        """Map original item ids to item indices; -1 for ids not in the vocabulary."""
+        return pd.Index(self._item_ids).get_indexer(np.asarray(ids).ravel())
+
+    # ------------------------------------------------------------------ conversions
+    def to_csr(self, values="binary", dtype=np.float32):
+        """Return the users x items matrix of the events.
+
+        Parameters
+        ----------
+        values : {"binary", "rating", "count", "weight", "auto"}, default="binary"
+            What the stored entries hold: 1, the rating, the number of merged
+            events, the implicit weight, or ``"auto"``: the weight when there
+            is one, else the count.
+        dtype : numpy dtype, default=np.float32
+
+        Returns
+        -------
+        scipy.sparse.csr_matrix of shape (n_users, n_items)
+        """
+        if values not in _CSR_VALUES:
+            raise ValueError(f"values must be one of {_CSR_VALUES}; got {values!r}.")
+        if values == "auto":
+            values = "weight" if self._weights is not None else "count"
+        if values == "rating" and self._ratings is None:
+            raise ValueError("these interactions have no rating column; use values='binary'.")
+        if values == "weight" and self._weights is None:
+            raise ValueError("these interactions have no weight column; use values='binary'.")
+        data = {
+            "binary": lambda: np.ones(len(self)),
+            "rating": lambda: self._ratings,
+            "weight": lambda: self._weights,
+            "count": lambda: np.ones(len(self)) if self._counts is None else self._counts,
+        }[values]()
+        matrix = sp.csr_matrix(
+            (np.asarray(data, dtype=dtype), (self._users, self._items)),
+            shape=(self.n_users, self.n_items),
+        )
+        matrix.sort_indices()
+        return matrix
+
+    def to_pandas(self):
+        """Return the events as a DataFrame with the original ids.
+
+        Columns: ``user``, ``item`` and, where present, ``rating``,
+        ``timestamp``, ``weight`` and ``count``.
+        """
+        columns = {"user": self._user_ids[self._users], "item": self._item_ids[self._items]}
+        for name, column in (("rating", self._ratings), ("timestamp", self._timestamps),
+                             ("weight", self._weights), ("count", self._counts)):
+            if column is not None:
+                columns[name] = column
+        return pd.DataFrame(columns)
+
+    # ------------------------------------------------------------------ derived sets
+    def _replace(self, mask=None, *, user_ids=None, item_ids=None, users=None, items=None, **overrides):
+        """Return a copy keeping the events where mask is True (all when None)."""
+        take = (lambda a: a) if mask is None else (lambda a: None if a is None else a[mask])
+        fields = dict(
+            users=take(self._users) if users is None else users,
+            items=take(self._items) if items is None else items,
+            user_ids=self._user_ids if user_ids is None else user_ids,
+            item_ids=self._item_ids if item_ids is None else item_ids,
+            ratings=take(self._ratings),
+            timestamps=take(self._timestamps),
+            weights=take(self._weights),
+            counts=take(self._counts),
+            user_features=self._user_features,
+            item_features=self._item_features,
+        )
+        fields.update(overrides)
+        users_arg, items_arg = fields.pop("users"), fields.pop("items")
+        return Interactions(users_arg, items_arg, **fields)
+
+    def take(self, indices_or_mask):
+        """Return the events selected by a boolean mask or positional indices.
+
+        The vocabularies are kept, so matrices of the result align with this one.
+        """
+        return self._replace(np.asarray(indices_or_mask))
+
+    def subset(self, users=None, items=None):
+        """Return the events of the given original user and/or item ids.
+
+        The vocabularies are kept (see the class notes); ids not in the
+        vocabulary raise a ``KeyError``.
+        """
+        mask = np.ones(len(self), dtype=bool)
+        for ids, lookup, column, kind in ((users, self.user_index, self._users, "user"),
+                                          (items, self.item_index, self._items, "item")):
+            if ids is None:
+                continue
+            indices = lookup(ids)
+            if (indices < 0).any():
+                unknown = np.asarray(ids).ravel()[indices < 0][:5]
+                raise KeyError(f"unknown {kind} id(s) {list(unknown)}: not in this data set.")
+            mask &= np.isin(column, indices)
+        return self._replace(mask)
+
+    def filter(self, min_user_interactions=1, min_item_interactions=1):
+        """Return the iterated k-core: repeat dropping sparse users and items.
+
+        Users with fewer than ``min_user_interactions`` events and items with
+        fewer than ``min_item_interactions`` are removed until every remaining
+        user and item meets its bound. Removed users and items leave the
+        vocabularies, whose order is kept.
+        """
+        mask = np.ones(len(self), dtype=bool)
+        while True:
+            user_counts = np.bincount(self._users[mask], minlength=self.n_users)
+            item_counts = np.bincount(self._items[mask], minlength=self.n_items)
+            keep = (mask & (user_counts[self._users] >= min_user_interactions)
+                    & (item_counts[self._items] >= min_item_interactions))
+            if keep.sum() == mask.sum():
+                break
+            mask = keep
+        return self._compact(mask)
+
+    def _compact(self, mask):
+        kept_users = np.unique(self._users[mask])
+        kept_items = np.unique(self._items[mask])
+        user_map = np.full(self.n_users, -1, dtype=np.int32)
+        user_map[kept_users] = np.arange(len(kept_users))
+        item_map = np.full(self.n_items, -1, dtype=np.int32)
+        item_map[kept_items] = np.arange(len(kept_items))
+        return self._replace(
+            mask,
+            users=user_map[self._users[mask]],
+            items=item_map[self._items[mask]],
+            user_ids=self._user_ids[kept_users],
+            item_ids=self._item_ids[kept_items],
+        )
+
+    def binarize(self, threshold):
+        """Keep the events rated at least ``threshold``, as implicit feedback.
+
+        The rating column is dropped; vocabularies are kept.
+        """
+        if self._ratings is None:
+            raise ValueError("binarize needs a rating column; these interactions have none.")
+        return self._replace(self._ratings >= threshold, ratings=None)
+
+    def describe(self):
+        """Summarise the data set.
+
+        Returns
+        -------
+        dict
+            ``n_users``, ``n_items``, ``n_interactions``, ``density``, the
+            distributions (``pandas.Series.describe``) of interactions per
+            user and per item, and of ratings when present.
+        """
+        per_user = np.bincount(self._users, minlength=self.n_users)
+        per_item = np.bincount(self._items, minlength=self.n_items)
+        cells = self.n_users * self.n_items
+        summary = {
+            "n_users": self.n_users,
+            "n_items": self.n_items,
+            "n_interactions": len(self),
+            "density": len(self) / cells if cells else 0.0,
+            "interactions_per_user": pd.Series(per_user).describe(),
+            "interactions_per_item": pd.Series(per_item).describe(),
+        }
+        if self._ratings is not None:
+            summary["ratings"] = pd.Series(self._ratings).describe()
+        if self._timestamps is not None and len(self):
+            summary["time_range"] = (self._timestamps.min(), self._timestamps.max())
+        return summary

@@ -1,0 +1,167 @@
+"""Shared machinery of the ranking metrics: validation and relevance lookup.
+
+Every ranking metric reduces to the (n_users, k) matrix of relevance grades
+at the ranked positions plus, per user, the relevance grades of all relevant
+items. Both are computed here once, for all users at once: the ranked lists
+become a sparse matrix of ranks that is multiplied element-wise with the
+relevance matrix, so membership of every ranked item in every user's
+relevant set is found by one sparse operation rather than a loop over users.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def check_ranking_inputs(y_true, y_pred, k):
+    """Validate and return (y_true as CSR float64, y_pred as int64 (n_users, k))."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}.")
+    y_true = sp.csr_matrix(y_true, dtype=np.float64)
+    y_true.sum_duplicates()
+    y_true.eliminate_zeros()
+    if y_true.nnz and not np.isfinite(y_true.data).all():
+        raise ValueError("y_true contains NaN or infinite relevance values.")
+    if y_true.nnz and y_true.data.min() < 0:
+        raise ValueError("y_true contains negative relevance; relevance grades must be >= 0.")
+    y_pred = np.asarray(y_pred)
+    if y_pred.ndim != 2:
+        raise ValueError(
+            f"y_pred must be a 2-d array of ranked item indices (users x ranks); got shape {y_pred.shape}."
+        )
+    if y_pred.shape[0] != y_true.shape[0]:
+        raise ValueError(
+            f"y_true has {y_true.shape[0]} users (rows) but y_pred has {y_pred.shape[0]}."
+        )
+    if y_pred.shape[1] < k:
+        raise ValueError(
+            f"y_pred has {y_pred.shape[1]} ranked items per user but k={k}; recommend at least k "
+            "items (pad short lists with -1)."
+        )
+    if not np.issubdtype(y_pred.dtype, np.integer):
+        raise TypeError(f"y_pred must hold integer item indices; got dtype {y_pred.dtype}.")
+    y_pred = y_pred[:, :k].astype(np.int64, copy=False)
+    if y_pred.size and (y_pred.max() >= y_true.shape[1] or y_pred.min() < -1):
+        raise ValueError(
+            f"y_pred holds item indices outside [0, {y_true.shape[1]}) other than the -1 padding."
+        )
+    return y_true, y_pred
+
+
+def relevance_at_ranks(y_true, y_pred):
+    """Relevance grade of each ranked item: an array shaped like y_pred.
+
+    y_true is a canonical CSR matrix and y_pred an int64 array with -1 for
+    padding, both as returned by :func:`check_ranking_inputs`.
+    """
+    n_users, k = y_pred.shape
+    valid = y_pred >= 0
+    rows = np.repeat(np.arange(n_users), valid.sum(axis=1))
+    positions = np.broadcast_to(np.arange(k), y_pred.shape)[valid]
+    # position + 1 so that rank 0 survives as a stored non-zero.
+    ranks = sp.csr_matrix(
+        (positions + 1.0, (rows, y_pred[valid])), shape=y_true.shape
+    )
+    if ranks.nnz != valid.sum():
+        raise ValueError("y_pred ranks the same item more than once for a user.")
+    found = ranks.multiply(y_true.astype(bool)).tocoo()
+    relevance = np.zeros(y_pred.shape, dtype=np.float64)
+    found_positions = found.data.astype(np.int64) - 1
+    relevance[found.row, found_positions] = np.asarray(
+        y_true[found.row, y_pred[found.row, found_positions]]
+    ).ravel()
+    return relevance
+
+
+def n_relevant(y_true):
+    """Number of relevant items of each user (rows of a canonical CSR matrix)."""
+    return np.diff(y_true.indptr)
+
+
+def average_over_users(per_user, has_relevant, average):
+    """Mean over the users with at least one relevant item, or the per-user array.
+
+    Users without relevant items get NaN in the per-user array and are left out
+    of the mean; the mean of no user is NaN.
+    """
+    per_user = np.where(has_relevant, per_user, np.nan)
+    if not average:
+        return per_user
+    if not has_relevant.any():
+        return float("nan")
+    return float(np.mean(per_user[has_relevant]))
+
+
+def ranking_from_scores(scores, k, exclude=None):
+    """Turn a users x items score matrix into a (n_users, k) ranking.
+
+    Parameters
+    ----------
+    scores : ndarray of shape (n_users, n_items)
+        Higher is better. NaN scores are never ranked.
+    k : int
+        Length of each ranked list; lists with fewer than k rankable items
+        are padded with -1.
+    exclude : sparse matrix or bool ndarray of shape (n_users, n_items), default=None
+        Entries that must not be ranked (e.g. items already seen).
+
+    Returns
+    -------
+    ranking : ndarray of shape (n_users, k), int64
+        Item indices, best first. Ties are broken by the lower item index,
+        so the result is deterministic.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from recsys.metrics import ranking_from_scores
+    >>> ranking_from_scores(np.array([[0.1, 0.9, 0.9, 0.3]]), k=3)
+    array([[1, 2, 3]])
+    """
+    ids, _ = top_k(np.asarray(scores, dtype=np.float64), k, exclude=exclude)
+    return ids
+
+
+def top_k(scores, k, exclude=None):
+    """Return (ids, scores) of the k best entries of each row of a dense score matrix.
+
+    Ties are broken by the lower column index; excluded and NaN entries are
+    never returned; missing places hold id -1 and score -inf. ``scores`` may
+    be modified in place.
+    """
+    scores = np.asarray(scores)
+    if scores.ndim != 2:
+        raise ValueError(f"scores must be 2-d (users x items); got shape {scores.shape}.")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer; got {k!r}.")
+    if not np.issubdtype(scores.dtype, np.floating):
+        scores = scores.astype(np.float64)
+    if not scores.flags.writeable:
+        scores = scores.copy()
+    n_rows, n_items = scores.shape
+    if exclude is not None:
+        if sp.issparse(exclude):
+            exclude = sp.coo_matrix(exclude)
+            scores[exclude.row, exclude.col] = -np.inf
+        else:
+            scores[np.asarray(exclude, dtype=bool)] = -np.inf
+    np.nan_to_num(scores, copy=False, nan=-np.inf, posinf=np.finfo(scores.dtype).max, neginf=-np.inf)
+    width = min(k, n_items)
+    if width < n_items:
+        candidates = np.argpartition(-scores, width - 1, axis=1)[:, :width]
+        # argpartition does not honour the tie-break at the cut: widen the
+        # candidate set to every item scoring at least the k-th best score.
+        threshold = np.take_along_axis(scores, candidates, axis=1).min(axis=1)
+        if ((scores >= threshold[:, None]).sum(axis=1) > width).any():
+            candidates = np.broadcast_to(np.arange(n_items), scores.shape)
+    else:
+        candidates = np.broadcast_to(np.arange(n_items), scores.shape)
+    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
+    order = np.lexsort((candidates, -candidate_scores), axis=1)[:, :width]
+    ids = np.take_along_axis(candidates, order, axis=1).astype(np.int64)
+    top_scores = np.take_along_axis(candidate_scores, order, axis=1)
+    missing = ~np.isfinite(top_scores) & (top_scores < 0)
+    ids[missing] = -1
+    if width < k:
+        ids = np.hstack([ids, np.full((n_rows, k - width), -1, dtype=np.int64)])
+        top_scores = np.hstack([top_scores, np.full((n_rows, k - width), -np.inf)])
+    return ids, top_scores

@@ -1,0 +1,203 @@
+"""The contract every recsys recommender keeps, as a pytest mixin.
+
+A recommender's test module declares::
+
+    class TestMyModel(RecommenderContract):
+        def make_estimator(self):
+            return MyModel(factors=8, random_state=0)
+
+and inherits every test below. Class attributes relax the parts that do not
+apply (``deterministic``, ``batch_consistent``) or set how good the model must
+be on generated data (``must_beat``).
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils import estimator_checks
+
+from recsys.datasets import make_interactions
+from recsys.metrics import ndcg_at_k
+from recsys.metrics._scorer import split_rows
+
+# The parts of scikit-learn's estimator checks that apply to an estimator
+# whose fit takes a users x items matrix and which has no predict/transform.
+_SKLEARN_CHECKS = (
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_repr",
+    "check_estimator_cloneable",
+    "check_do_not_raise_errors_in_init_or_set_params",
+)
+
+
+def contract_data(n_users=240, n_items=80, density=0.1, random_state=0):
+    """The generated users x items matrix the contract tests run on."""
+    return make_interactions(
+        n_users, n_items, density=density, random_state=random_state
+    ).to_csr()
+
+
+class RecommenderContract:
+    """Mixin of pytest tests that every recommender must pass."""
+
+    #: identical output for identical input and parameters
+    deterministic = True
+    #: recommending for X row by row gives what recommending for X at once gives
+    batch_consistent = True
+    #: name of a baseline ("random" or "popularity") the model must beat in NDCG@10
+    must_beat = None
+    #: absolute tolerance on scores when comparing two runs
+    score_atol = 1e-5
+
+    def make_estimator(self):
+        raise NotImplementedError("a contract test class must define make_estimator()")
+
+    @pytest.fixture(scope="class")
+    def data(self):
+        return contract_data()
+
+    @pytest.fixture(scope="class")
+    def fitted(self, data):
+        return self.make_estimator().fit(data)
+
+    # -------------------------------------------------------------- estimator API
+    def test_fit_returns_self(self, data):
+        estimator = self.make_estimator()
+        assert estimator.fit(data) is estimator
+
+    @pytest.mark.parametrize("check_name", _SKLEARN_CHECKS)
+    def test_sklearn_check(self, check_name):
+        estimator = self.make_estimator()
+        getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
+
+    def test_clone_keeps_params(self):
+        estimator = self.make_estimator()
+        cloned = clone(estimator)
+        assert cloned is not estimator
+        assert cloned.get_params() == estimator.get_params()
+
+    def test_unfitted_recommend_raises(self, data):
+        with pytest.raises(NotFittedError):
+            self.make_estimator().recommend(data[:2])
+
+    def test_pickle_round_trip(self, fitted, data):
+        restored = pickle.loads(pickle.dumps(fitted))
+        self._assert_same_recommendations(fitted.recommend(data[:20], n=5),
+                                          restored.recommend(data[:20], n=5))
+
+    # -------------------------------------------------------------- recommend
+    def test_recommend_shapes_and_types(self, fitted, data):
+        ids, scores = fitted.recommend(data[:7], n=6)
+        assert ids.shape == (7, 6) and scores.shape == (7, 6)
+        assert np.issubdtype(ids.dtype, np.integer)
+        assert ((ids >= -1) & (ids < data.shape[1])).all()
+        assert np.isfinite(scores[ids >= 0]).all()
+
+    def test_scores_are_sorted(self, fitted, data):
+        ids, scores = fitted.recommend(data[:30], n=10)
+        full = ids.min(axis=1) >= 0
+        assert np.all(np.diff(scores[full], axis=1) <= 1e-6)
+
+    def test_exclude_seen(self, fitted, data):
+        ids, _ = fitted.recommend(data[:50], n=10, exclude_seen=True)
+        seen = data[:50]
+        for row in range(50):
+            recommended = ids[row][ids[row] >= 0]
+            assert not np.isin(recommended, seen[row].indices).any()
+            assert len(np.unique(recommended)) == len(recommended)
+
+    def test_include_seen_fills_list(self, fitted, data):
+        n = data.shape[1]
+        ids, _ = fitted.recommend(data[:5], n=n, exclude_seen=False)
+        assert (ids >= 0).all()
+        for row in ids:
+            assert len(np.unique(row)) == n
+
+    def test_pads_when_too_few_items(self, fitted, data):
+        n_items = data.shape[1]
+        ids, scores = fitted.recommend(data[:3], n=n_items + 5, exclude_seen=True)
+        for row in range(3):
+            n_valid = n_items - data[row].nnz
+            assert (ids[row, :n_valid] >= 0).all()
+            assert (ids[row, n_valid:] == -1).all()
+            assert np.isneginf(scores[row, n_valid:]).all()
+
+    def test_items_restriction(self, fitted, data):
+        allowed = np.arange(0, data.shape[1], 3)
+        ids, _ = fitted.recommend(data[:20], n=5, items=allowed)
+        assert np.isin(ids[ids >= 0], allowed).all()
+
+    def test_new_users_fold_in(self, fitted, data):
+        rng = np.random.default_rng(1)
+        new_users = sp.random(4, data.shape[1], density=0.1, random_state=rng, format="csr")
+        new_users.data[:] = 1.0
+        ids, _ = fitted.recommend(new_users, n=5)
+        assert ids.shape == (4, 5)
+
+    def test_empty_user_row(self, fitted, data):
+        ids, _ = fitted.recommend(sp.csr_matrix((1, data.shape[1])), n=5)
+        assert ids.shape == (1, 5)
+
+    def test_batch_and_single_user_agree(self, fitted, data):
+        if not self.batch_consistent:
+            pytest.skip("this recommender's output depends on the batch it scores")
+        batch = fitted.recommend(data[:12], n=5)
+        for row in (0, 5, 11):
+            single = fitted.recommend(data[row:row + 1], n=5)
+            self._assert_same_recommendations((batch[0][row:row + 1], batch[1][row:row + 1]), single)
+
+    def test_deterministic(self, data):
+        if not self.deterministic:
+            pytest.skip("this recommender is not deterministic")
+        first = self.make_estimator().fit(data).recommend(data[:25], n=8)
+        second = self.make_estimator().fit(data).recommend(data[:25], n=8)
+        self._assert_same_recommendations(first, second)
+
+    def test_quality_on_generated_data(self, data):
+        if self.must_beat is None:
+            pytest.skip("no quality bar set for this recommender")
+        from recsys.baselines import PopularityRecommender, RandomRecommender
+
+        baseline = {"random": RandomRecommender(random_state=0),
+                    "popularity": PopularityRecommender()}[self.must_beat]
+        train, test = data[:180], data[180:]
+        fold_in, held_out = split_rows(test, 0.8, random_state=0)
+
+        def ndcg(model):
+            ids, _ = model.fit(train).recommend(fold_in, n=10)
+            return ndcg_at_k(held_out, ids, k=10)
+
+        assert ndcg(self.make_estimator()) > ndcg(baseline)
+
+    # -------------------------------------------------------------- bad input
+    def test_wrong_number_of_columns(self, fitted, data):
+        with pytest.raises(ValueError, match="columns"):
+            fitted.recommend(sp.csr_matrix((2, data.shape[1] + 1)))
+
+    @pytest.mark.parametrize("bad_value, message", [(-1.0, "negative"), (np.nan, "NaN")])
+    def test_bad_values_rejected(self, data, bad_value, message):
+        bad = data.copy().astype(np.float64)
+        bad.data[0] = bad_value
+        with pytest.raises(ValueError, match=message):
+            self.make_estimator().fit(bad)
+
+    def test_dense_and_sparse_input_agree(self, fitted, data):
+        self._assert_same_recommendations(fitted.recommend(data[:5], n=5),
+                                          fitted.recommend(data[:5].toarray(), n=5))
+
+    # -------------------------------------------------------------- helpers
+    def _assert_same_recommendations(self, first, second):
+        (ids_a, scores_a), (ids_b, scores_b) = first, second
+        np.testing.assert_allclose(scores_a, scores_b, atol=self.score_atol, rtol=1e-4)
+        # Ids may differ only where scores tie.
+        differ = ids_a != ids_b
+        if differ.any():
+            ties = np.isclose(scores_a, scores_b, atol=self.score_atol)
+            assert ties[differ].all()
