@@ -1,13 +1,15 @@
-"""The base class of every top-N recommender."""
+"""The base classes of top-N recommenders and rating predictors."""
 
+import warnings
 from abc import ABC, abstractmethod
 
 import numpy as np
-from sklearn.base import BaseEstimator
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.metrics._ranking import top_k
-from recsys.utils import check_interaction_matrix
+from recsys.utils import check_interaction_matrix, check_pairs, check_ratings
 
 # Rows scored at once by the default recommend: bounds the dense score block
 # to about _SCORE_BLOCK_CELLS floats whatever the number of users.
@@ -115,4 +117,100 @@ class BaseRecommender(BaseEstimator, ABC):
         tags.input_tags.positive_only = True
         tags.requires_fit = True
         tags.target_tags.required = False
+        return tags
+
+
+class UnknownPairsWarning(UserWarning):
+    """Raised by rating predictors when pairs have a user or item unseen in fit."""
+
+
+class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
+    """Base class for rating predictors on (user, item) pairs.
+
+    ``fit(X, y)`` takes X an array or DataFrame of (user, item) pairs of any
+    hashable ids and y their ratings, like any scikit-learn regressor, so
+    ``cross_val_score``, ``GridSearchCV`` and ``StackingRegressor`` work
+    unchanged. Subclasses implement ``_fit(users, items, ratings)`` and
+    ``_predict(users, items)`` on contiguous indices; in ``_predict`` an index
+    of -1 marks a user or item unseen in fit, for which the model returns its
+    documented fallback (typically the global mean plus the known bias).
+
+    ``predict`` clips to the rating range seen in fit and emits one
+    :class:`UnknownPairsWarning` giving the number of pairs with an unknown
+    user or item; it never raises in the middle of a batch nor returns NaN.
+
+    Attributes set by ``fit``: ``user_ids_``, ``item_ids_`` (the vocabularies),
+    ``n_users_``, ``n_items_``, ``global_mean_``, ``rating_min_``, ``rating_max_``.
+    """
+
+    def fit(self, X, y):
+        """Fit the model on (user, item) pairs X and their ratings y.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, 2)
+            (user id, item id) pairs.
+        y : array-like of shape (n_samples,)
+            Ratings.
+
+        Returns
+        -------
+        self : object
+        """
+        if getattr(self, "_parameter_constraints", None):
+            self._validate_params()
+        users, items = check_pairs(X)
+        ratings = check_ratings(y, len(users))
+        user_codes, self.user_ids_ = pd.factorize(users, sort=True)
+        item_codes, self.item_ids_ = pd.factorize(items, sort=True)
+        self.n_users_, self.n_items_ = len(self.user_ids_), len(self.item_ids_)
+        self.global_mean_ = float(ratings.mean())
+        self.rating_min_, self.rating_max_ = float(ratings.min()), float(ratings.max())
+        self._fit(user_codes.astype(np.int32), item_codes.astype(np.int32), ratings)
+        return self
+
+    def encode_pairs(self, X):
+        """Map (user, item) id pairs to model indices; -1 for ids unseen in fit."""
+        check_is_fitted(self)
+        users, items = check_pairs(X)
+        return (pd.Index(self.user_ids_).get_indexer(users).astype(np.int32),
+                pd.Index(self.item_ids_).get_indexer(items).astype(np.int32))
+
+    def predict(self, X):
+        """Predict the ratings of (user, item) pairs.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, 2)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+            Predictions clipped to ``[rating_min_, rating_max_]``.
+        """
+        users, items = self.encode_pairs(X)
+        n_unknown = int(((users < 0) | (items < 0)).sum())
+        if n_unknown:
+            warnings.warn(
+                f"{n_unknown} of {len(users)} pairs have a user or item unseen in fit; "
+                f"they get the fallback prediction of {type(self).__name__}.",
+                UnknownPairsWarning, stacklevel=2,
+            )
+        predictions = np.asarray(self._predict(users, items), dtype=np.float64)
+        predictions = np.where(np.isfinite(predictions), predictions, self.global_mean_)
+        return np.clip(predictions, self.rating_min_, self.rating_max_)
+
+    @abstractmethod
+    def _fit(self, users, items, ratings):
+        """Fit on int32 user and item indices and float64 ratings."""
+
+    @abstractmethod
+    def _predict(self, users, items):
+        """Predict for int32 indices, -1 marking ids unseen in fit."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
         return tags

@@ -1,0 +1,147 @@
+"""The contract every recsys rating predictor keeps, as a pytest mixin.
+
+A rating predictor's test module declares::
+
+    class TestMyModel(RatingPredictorContract):
+        def make_estimator(self):
+            return MyModel(n_factors=8, random_state=0)
+"""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+from sklearn.utils import estimator_checks
+
+from recsys.base import UnknownPairsWarning
+from recsys.datasets import make_ratings
+
+# scikit-learn's checks that apply to a regressor whose X is (user, item) id pairs.
+_SKLEARN_CHECKS = (
+    "check_no_attributes_set_in_init",
+    "check_parameters_default_constructible",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_estimator_repr",
+    "check_estimator_cloneable",
+    "check_do_not_raise_errors_in_init_or_set_params",
+)
+
+
+def rating_contract_data(n_users=150, n_items=80, density=0.12, random_state=0):
+    """Generated (pairs DataFrame, ratings) the rating contract tests run on."""
+    data = make_ratings(n_users, n_items, density=density, random_state=random_state).to_pandas()
+    return data[["user", "item"]], data["rating"].to_numpy()
+
+
+class RatingPredictorContract:
+    """Mixin of pytest tests that every rating predictor must pass."""
+
+    #: identical predictions for identical input and parameters
+    deterministic = True
+    #: "mean" (the global mean) or None: a predictor the model must beat in RMSE
+    must_beat = "mean"
+
+    def make_estimator(self):
+        raise NotImplementedError("a contract test class must define make_estimator()")
+
+    @pytest.fixture(scope="class")
+    def data(self):
+        return rating_contract_data()
+
+    @pytest.fixture(scope="class")
+    def fitted(self, data):
+        X, y = data
+        return self.make_estimator().fit(X, y)
+
+    def test_fit_returns_self(self, data):
+        estimator = self.make_estimator()
+        assert estimator.fit(*data) is estimator
+
+    @pytest.mark.parametrize("check_name", _SKLEARN_CHECKS)
+    def test_sklearn_check(self, check_name):
+        estimator = self.make_estimator()
+        getattr(estimator_checks, check_name)(type(estimator).__name__, estimator)
+
+    def test_unfitted_predict_raises(self, data):
+        with pytest.raises(NotFittedError):
+            self.make_estimator().predict(data[0][:3])
+
+    def test_predictions_finite_and_clipped(self, fitted, data):
+        X, y = data
+        predictions = fitted.predict(X)
+        assert predictions.shape == (len(X),)
+        assert np.isfinite(predictions).all()
+        assert predictions.min() >= y.min() and predictions.max() <= y.max()
+
+    def test_array_and_dataframe_input_agree(self, fitted, data):
+        X, _ = data
+        np.testing.assert_allclose(fitted.predict(X[:50]), fitted.predict(X[:50].to_numpy()))
+
+    def test_string_ids(self, data):
+        X, y = data
+        X = X.astype(str)
+        predictions = self.make_estimator().fit(X, y).predict(X[:10])
+        assert np.isfinite(predictions).all()
+
+    def test_unknown_ids_fall_back_with_warning(self, fitted, data):
+        X, _ = data
+        known_user, known_item = X.iloc[0]
+        unseen = pd.DataFrame({"user": [known_user, -12345, -12345],
+                               "item": [-54321, known_item, -54321]})
+        with pytest.warns(UnknownPairsWarning, match="3 of 3"):
+            predictions = fitted.predict(unseen)
+        assert np.isfinite(predictions).all()
+
+    def test_pickle_round_trip(self, fitted, data):
+        restored = pickle.loads(pickle.dumps(fitted))
+        np.testing.assert_allclose(restored.predict(data[0]), fitted.predict(data[0]))
+
+    def test_deterministic(self, data):
+        if not self.deterministic:
+            pytest.skip("this predictor is not deterministic")
+        first = self.make_estimator().fit(*data).predict(data[0])
+        second = self.make_estimator().fit(*data).predict(data[0])
+        np.testing.assert_allclose(first, second, rtol=1e-6)
+
+    @pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")
+    def test_beats_global_mean_out_of_sample(self, data):
+        if self.must_beat is None:
+            pytest.skip("no quality bar set for this predictor")
+        X, y = data
+        scores = cross_val_score(self.make_estimator(), X, y, cv=KFold(3, shuffle=True, random_state=0),
+                                 scoring="neg_root_mean_squared_error")
+        baseline = [np.sqrt(np.mean((y[test] - y[train].mean()) ** 2))
+                    for train, test in KFold(3, shuffle=True, random_state=0).split(X)]
+        assert -scores.mean() < np.mean(baseline)
+
+    @pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")
+    def test_grid_search(self, data):
+        X, y = data
+        estimator = self.make_estimator()
+        name, value = next(iter(sorted(estimator.get_params(deep=False).items())))
+        search = GridSearchCV(clone(estimator), {name: [value]}, cv=KFold(2, shuffle=True, random_state=0),
+                              scoring="neg_root_mean_squared_error")
+        assert np.isfinite(search.fit(X, y).best_score_)
+
+    @pytest.mark.parametrize("bad, message", [
+        ("nan_rating", "NaN"), ("inf_rating", "infinite"), ("missing_id", "missing"), ("empty", "empty"),
+    ])
+    def test_bad_input(self, data, bad, message):
+        X, y = data
+        X, y = X.copy(), y.astype(float).copy()
+        if bad == "nan_rating":
+            y[0] = np.nan
+        elif bad == "inf_rating":
+            y[0] = np.inf
+        elif bad == "missing_id":
+            X = X.astype(object)
+            X.iloc[0, 0] = None
+        else:
+            X, y = X[:0], y[:0]
+        with pytest.raises(ValueError, match=message):
+            self.make_estimator().fit(X, y)
