@@ -1,0 +1,38 @@
+"""Pieces shared by the explicit-feedback rating predictors."""
+
+import numpy as np
+
+
+def group_by_row(rows, n_rows):
+    """Return (indptr, order): ``order[indptr[r]:indptr[r + 1]]`` are the samples of row r.
+
+    Unlike a scipy CSR conversion it keeps duplicate (row, column) samples
+    apart, as the SGD and ALS updates treat every rating on its own.
+    """
+    order = np.argsort(rows, kind="stable")
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return indptr, order
+
+
+def predict_biased_dot(users, items, global_mean, user_bias, item_bias, user_vectors, item_vectors,
+                       biased=True):
+    """``mu + b_u + b_i + <p_u, q_i>``, dropping each term whose id is unknown (-1).
+
+    The dot product needs both ids; a bias needs only its own. So an unknown
+    user gets ``mu + b_i``, an unknown item ``mu + b_u``. An unbiased model
+    predicts ``<p_u, q_i>`` alone and ``mu`` for any pair with an unknown id.
+    """
+    known_user, known_item = users >= 0, items >= 0
+    safe_users, safe_items = np.maximum(users, 0), np.maximum(items, 0)
+    both = known_user & known_item
+    dot = np.einsum("ij,ij->i", user_vectors[safe_users[both]], item_vectors[safe_items[both]])
+    if not biased:
+        predictions = np.full(len(users), float(global_mean))
+        predictions[both] = dot
+        return predictions
+    predictions = np.full(len(users), float(global_mean))
+    predictions += np.where(known_user, user_bias[safe_users], 0.0)
+    predictions += np.where(known_item, item_bias[safe_items], 0.0)
+    predictions[both] += dot
+    return predictions
