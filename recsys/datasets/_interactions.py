@@ -173,9 +173,12 @@ class Interactions:
         if len(np.unique(pair_key)) != len(pair_key):
             if duplicates == "error":
                 first = events[pd.Series(pair_key).duplicated(keep=False).to_numpy()].iloc[0]
+                # tolist() gives plain Python ids, so the message reads 1, not np.int64(1).
+                user, item = (ids[[int(first[c])]].tolist()[0]
+                              for ids, c in ((user_ids, "user"), (item_ids, "item")))
                 raise ValueError(
-                    f"df holds repeated (user, item) pairs, e.g. user {user_ids[first['user']]!r} "
-                    f"and item {item_ids[first['item']]!r}; pass duplicates='sum', 'last' or "
+                    f"df holds repeated (user, item) pairs, e.g. user {user!r} "
+                    f"and item {item!r}; pass duplicates='sum', 'last' or "
                     "'first' to say how to merge them."
                 )
             grouped = events.groupby(["user", "item"], sort=False)

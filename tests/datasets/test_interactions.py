@@ -1,0 +1,103 @@
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from recsys.datasets import Interactions, make_interactions
+
+
+@pytest.fixture
+def events():
+    return pd.DataFrame({
+        "user": ["a", "a", "b", "a", "c"],
+        "item": [1, 2, 1, 1, 3],
+        "rating": [4.0, 3.0, 5.0, 2.0, 1.0],
+        "time": [10, 20, 30, 5, 40],
+    })
+
+
+def test_duplicates_error_names_the_pair(events):
+    with pytest.raises(ValueError, match="user 'a' and item 1"):
+        Interactions.from_pandas(events, rating_col="rating")
+
+
+@pytest.mark.parametrize("policy, expected", [
+    ("sum", {("a", 1): 6.0, ("a", 2): 3.0, ("b", 1): 5.0, ("c", 3): 1.0}),
+    ("last", {("a", 1): 4.0, ("a", 2): 3.0, ("b", 1): 5.0, ("c", 3): 1.0}),
+    ("first", {("a", 1): 2.0, ("a", 2): 3.0, ("b", 1): 5.0, ("c", 3): 1.0}),
+])
+def test_duplicate_policies_merge_by_time(events, policy, expected):
+    data = Interactions.from_pandas(events, rating_col="rating", time_col="time", duplicates=policy)
+    frame = data.to_pandas()
+    assert dict(zip(zip(frame["user"], frame["item"]), frame["rating"])) == expected
+    if policy == "sum":
+        assert data.to_csr(values="count")[data.user_index(["a"])[0], 0] == 2
+
+
+def test_from_csr_and_to_csr_keep_values():
+    X = sp.csr_matrix(np.array([[0, 2.5, 0], [1, 0, 3]]))
+    data = Interactions.from_csr(X, user_ids=["u", "v"])
+    np.testing.assert_array_equal(data.to_csr(values="weight").toarray(), X.toarray())
+    np.testing.assert_array_equal(data.to_csr().toarray(), (X.toarray() > 0).astype(float))
+    assert list(data.user_ids) == ["u", "v"]
+    as_ratings = Interactions.from_csr(X, values_as="rating")
+    np.testing.assert_array_equal(as_ratings.to_csr(values="rating").toarray(), X.toarray())
+
+
+def test_to_pandas_round_trip(events):
+    data = Interactions.from_pandas(events, rating_col="rating", time_col="time", duplicates="last")
+    again = Interactions.from_pandas(data.to_pandas(), rating_col="rating", time_col="timestamp")
+    assert again == data
+
+
+def _brute_force_k_core(pairs, min_user, min_item):
+    pairs = set(pairs)
+    while True:
+        users = pd.Series([u for u, _ in pairs]).value_counts()
+        items = pd.Series([i for _, i in pairs]).value_counts()
+        kept = {(u, i) for u, i in pairs if users[u] >= min_user and items[i] >= min_item}
+        if kept == pairs:
+            return pairs
+        pairs = kept
+
+
+def test_filter_matches_brute_force_k_core():
+    data = make_interactions(60, 40, n_interactions=300, random_state=1)
+    core = data.filter(min_user_interactions=5, min_item_interactions=4)
+    frame = data.to_pandas()
+    expected = _brute_force_k_core(zip(frame["user"], frame["item"]), 5, 4)
+    got = core.to_pandas()
+    assert set(zip(got["user"], got["item"])) == expected
+    assert core.n_users == len({u for u, _ in expected})
+    assert core.n_items == len({i for _, i in expected})
+
+
+def test_binarize_keeps_high_ratings_and_drops_the_column(events):
+    data = Interactions.from_pandas(events, rating_col="rating", duplicates="last")
+    liked = data.binarize(4)
+    assert liked.ratings is None
+    assert len(liked) == int((data.ratings >= 4).sum())
+    assert liked.n_users == data.n_users
+
+
+def test_subset_keeps_vocabularies_and_rejects_unknown_ids(events):
+    data = Interactions.from_pandas(events, duplicates="last")
+    part = data.subset(users=["a"])
+    assert part.to_csr().shape == data.to_csr().shape
+    assert set(part.to_pandas()["user"]) == {"a"}
+    with pytest.raises(KeyError, match="zz"):
+        data.subset(items=["zz"])
+
+
+def test_describe(events):
+    summary = Interactions.from_pandas(events, rating_col="rating", duplicates="sum").describe()
+    assert (summary["n_users"], summary["n_items"], summary["n_interactions"]) == (3, 3, 4)
+    assert summary["density"] == pytest.approx(4 / 9)
+    assert summary["interactions_per_user"]["max"] == 2
+
+
+def test_arrays_are_read_only(events):
+    data = Interactions.from_pandas(events, rating_col="rating", duplicates="sum")
+    for array in (data.users, data.items, data.user_ids, data.item_ids, data.ratings):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = array[0]
