@@ -1,0 +1,115 @@
+"""Implicit-feedback alternating least squares (Hu, Koren and Volinsky 2008)."""
+
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from recsys.factorization._implicit_common import (
+    ImplicitFactorRecommender,
+    implicit_random_state,
+    limit_blas_threads,
+)
+
+
+class ALS(ImplicitFactorRecommender):
+    """Alternating least squares for implicit feedback, fitted by ``implicit``.
+
+    Factorises the users x items matrix X with the weighted least squares of
+    Hu, Koren and Volinsky (2008), as implemented by
+    ``implicit.cpu.als.AlternatingLeastSquares``: the preference p_ui is 1
+    where X[u, i] > 0 and 0 elsewhere, with confidence c_ui = ``alpha * X[u, i]``
+    on the stored entries and 1 on the others (implicit's convention, so that
+    with ``alpha=1`` a count of 1 weighs like a missing entry; use counts or
+    ``alpha > 1`` to give positives more weight). Fitting runs implicit with
+    one BLAS thread, so the factors are exactly those of
+    ``AlternatingLeastSquares`` called with the same parameters, seed and data.
+
+    ``recommend`` folds in each row u of X by the exact least-squares solve
+    ``(Y^T C_u Y + regularization * I) x_u = Y^T C_u p_u`` against the item
+    factors Y (implicit's ``recalculate_user`` equations, solved for all rows
+    at once by implicit's Cholesky solver).
+
+    Parameters
+    ----------
+    factors : int, default=100
+        Number of latent factors.
+    regularization : float, default=0.01
+        L2 penalty on the factors.
+    alpha : float, default=1.0
+        Confidence scale: confidence = alpha * X on the stored entries.
+    iterations : int, default=15
+        Number of alternating sweeps.
+    use_cg : bool, default=True
+        Solve the fit's least-squares steps approximately by conjugate gradient
+        (3 steps, warm-started; much faster) rather than exactly by Cholesky.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the initial factors, passed to implicit.
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users, factors), float32
+    item_factors_ : ndarray of shape (n_items, factors), float32
+    n_items_ : int
+
+    Examples
+    --------
+    >>> from recsys.datasets import make_interactions
+    >>> from recsys.factorization import ALS
+    >>> X = make_interactions(200, 60, density=0.1, random_state=0).to_csr()
+    >>> model = ALS(factors=8, iterations=5, random_state=0).fit(X)
+    >>> ids, scores = model.recommend(X[:3], n=5)
+    >>> ids.shape
+    (3, 5)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "factors": [Interval(Integral, 1, None, closed="left")],
+        "regularization": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="neither")],
+        "iterations": [Interval(Integral, 1, None, closed="left")],
+        "use_cg": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, factors=100, regularization=0.01, alpha=1.0, iterations=15,
+                 use_cg=True, random_state=None):
+        self.factors = factors
+        self.regularization = regularization
+        self.alpha = alpha
+        self.iterations = iterations
+        self.use_cg = use_cg
+        self.random_state = random_state
+
+    def _make_implicit_model(self):
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        return AlternatingLeastSquares(
+            factors=self.factors, regularization=self.regularization, alpha=self.alpha,
+            iterations=self.iterations, use_cg=self.use_cg,
+            random_state=implicit_random_state(self.random_state),
+        )
+
+    def fold_in(self, X):
+        """Exact least-squares user factors for the rows of X (see the class docstring).
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_rows, n_items)
+
+        Returns
+        -------
+        user_factors : ndarray of shape (n_rows, factors), float32
+        """
+        from implicit.cpu._als import _least_squares
+
+        X = self._validated_rows(X)
+        confidence = X if self.alpha == 1.0 else X * np.float32(self.alpha)
+        item_factors = self.item_factors_
+        user_factors = np.zeros((X.shape[0], item_factors.shape[1]), dtype=np.float32)
+        with limit_blas_threads():
+            _least_squares(item_factors.T @ item_factors, confidence.indptr, confidence.indices,
+                           confidence.data.astype(np.float32, copy=False), user_factors,
+                           item_factors, float(self.regularization), num_threads=0)
+        return user_factors

@@ -1,0 +1,103 @@
+"""Bayesian personalised ranking (Rendle et al. 2009)."""
+
+from numbers import Integral, Real
+from typing import ClassVar
+
+from sklearn.utils._param_validation import Interval
+
+from recsys.factorization._implicit_common import (
+    ImplicitFactorRecommender,
+    implicit_num_threads,
+    implicit_random_state,
+    ridge_fold_in,
+)
+
+
+class BPR(ImplicitFactorRecommender):
+    """Bayesian personalised ranking, fitted by ``implicit``'s CPU SGD.
+
+    Learns factors by stochastic gradient ascent on the pairwise ranking
+    objective of Rendle et al. (2009), via
+    ``implicit.cpu.bpr.BayesianPersonalizedRanking``. As in implicit, the last
+    column of ``item_factors_`` is an item bias and the last column of
+    ``user_factors_`` is fixed at 1, so scores are
+    ``user_factors_ @ item_factors_.T``.
+
+    implicit's SGD draws samples from one random stream per thread, so a seed
+    gives repeatable factors only on one thread: when ``random_state`` is
+    given the fit runs single-threaded, otherwise on all cores.
+
+    ``recommend`` folds in each row u of X by a ridge regression of its
+    binarised row on the item factors (the bias column held at 1 and
+    subtracted from the target), with penalty ``regularization``; BPR has no
+    closed-form user update of its own.
+
+    Parameters
+    ----------
+    factors : int, default=100
+        Number of latent factors (the item bias comes on top).
+    learning_rate : float, default=0.01
+    regularization : float, default=0.01
+        L2 penalty of the SGD updates, also the ridge penalty of the fold-in.
+    iterations : int, default=100
+        Number of epochs.
+    random_state : int, RandomState instance or None, default=None
+        Seed passed to implicit; makes the fit single-threaded (see above).
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users, factors + 1), float32
+    item_factors_ : ndarray of shape (n_items, factors + 1), float32
+    n_items_ : int
+
+    Examples
+    --------
+    >>> from recsys.datasets import make_interactions
+    >>> from recsys.factorization import BPR
+    >>> X = make_interactions(200, 60, density=0.1, random_state=0).to_csr()
+    >>> model = BPR(factors=8, iterations=20, random_state=0).fit(X)
+    >>> model.item_factors_.shape
+    (60, 9)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "factors": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "regularization": [Interval(Real, 0, None, closed="left")],
+        "iterations": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, factors=100, learning_rate=0.01, regularization=0.01, iterations=100,
+                 random_state=None):
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+        self.random_state = random_state
+
+    def _make_implicit_model(self):
+        from implicit.cpu.bpr import BayesianPersonalizedRanking
+
+        return BayesianPersonalizedRanking(
+            factors=self.factors, learning_rate=self.learning_rate,
+            regularization=self.regularization, iterations=self.iterations,
+            num_threads=implicit_num_threads(self.random_state),
+            random_state=implicit_random_state(self.random_state),
+        )
+
+    def fold_in(self, X):
+        """Ridge-regression user factors for the rows of X (see the class docstring).
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_rows, n_items)
+
+        Returns
+        -------
+        user_factors : ndarray of shape (n_rows, factors + 1), float32
+            The last column is 1, multiplying the item bias.
+        """
+        X = self._validated_rows(X)
+        bias_column = self.item_factors_.shape[1] - 1
+        return ridge_fold_in(X, self.item_factors_, self.regularization, (bias_column,))

@@ -1,0 +1,274 @@
+"""What the factor models share: BLAS thread limits, fold-in solves, similar
+items, and persistence to ``.npz`` files without pickle."""
+
+import json
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
+
+from recsys.base import BaseRecommender
+from recsys.utils import check_interaction_matrix
+
+# Bumped when the layout of saved files changes, so old files fail clearly.
+_SAVE_FORMAT_VERSION = 1
+
+
+@contextmanager
+def limit_blas_threads():
+    """Run the block with a single BLAS thread.
+
+    implicit parallelises over users itself; a multi-threaded BLAS underneath
+    oversubscribes the cores (implicit warns, and fits about 3x slower).
+    """
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+def implicit_num_threads(random_state):
+    """Threads for an implicit SGD model: 1 when a seed asks for repeatable results.
+
+    implicit's BPR and LMF draw their samples from one random stream per
+    thread, so their factors depend on the number of threads; with a single
+    thread a seed gives the same factors on every machine. 0 (all cores)
+    otherwise.
+    """
+    return 0 if random_state is None else 1
+
+
+def implicit_random_state(random_state):
+    """The seed to give implicit: an int drawn from a RandomState instance.
+
+    implicit 0.7 cannot take a ``RandomState`` itself (its check_random_state
+    calls a method RandomState lacks), so draw a seed from it the way
+    scikit-learn estimators consume one.
+    """
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(np.iinfo(np.int32).max))
+    return random_state
+
+
+def check_training_matrix(X, model_name):
+    """Reject a training matrix that cannot be factorised, saying how to fix it."""
+    if X.shape[0] == 0 or X.shape[1] == 0 or X.nnz == 0:
+        raise ValueError(
+            f"{model_name} cannot be fitted on an empty training set (shape {X.shape}, "
+            f"{X.nnz} interactions); pass a users x items matrix with at least one interaction."
+        )
+
+
+def ridge_fold_in(X, item_factors, regularization, fixed_user_columns=()):
+    """User factors that best reproduce the binarised rows of X from fixed item factors.
+
+    Solves, for every row u of X at once, the ridge regression
+
+        min_w  sum_i (p_ui - q_i . w - o_i)^2 + regularization * |w|^2
+
+    where p_ui = 1 if X[u, i] > 0 else 0, q_i are the item factor columns the
+    user factors are free in, and o_i the item's dot product with the user
+    columns held fixed at 1 (the bias columns of BPR and LMF).
+
+    Parameters
+    ----------
+    X : csr_matrix of shape (n_rows, n_items)
+    item_factors : ndarray of shape (n_items, n_columns)
+    regularization : float
+        Ridge penalty; a floor of 1e-6 of the mean eigenvalue keeps the system
+        solvable when it is 0.
+    fixed_user_columns : sequence of int
+        Columns where every user factor equals 1.
+
+    Returns
+    -------
+    user_factors : ndarray of shape (n_rows, n_columns), float32
+    """
+    item_factors = np.asarray(item_factors, dtype=np.float64)
+    n_columns = item_factors.shape[1]
+    fixed = np.zeros(n_columns, dtype=bool)
+    fixed[list(fixed_user_columns)] = True
+    free_factors = item_factors[:, ~fixed]
+    offsets = item_factors[:, fixed].sum(axis=1)
+    gram = free_factors.T @ free_factors
+    penalty = max(regularization, 1e-6 * np.trace(gram) / max(gram.shape[0], 1))
+    gram[np.diag_indices_from(gram)] += penalty
+    preferences = X.astype(bool).astype(np.float64)
+    targets = preferences @ free_factors
+    targets -= (offsets @ free_factors)[None, :]
+    user_factors = np.ones((X.shape[0], n_columns), dtype=np.float32)
+    user_factors[:, ~fixed] = np.linalg.solve(gram, targets.T).T
+    return user_factors
+
+
+class ItemSimilarityMixin:
+    """``similar_items`` by cosine similarity of the rows of ``item_factors_``."""
+
+    def similar_items(self, item_ids, n=10):
+        """Return the n items most similar to each item of item_ids.
+
+        Similarity is the cosine of the item factors (an item without any
+        signal, of zero norm, is similar to nothing: cosine 0). The query item
+        itself is never returned.
+
+        Parameters
+        ----------
+        item_ids : int or array-like of int
+            Item indices (columns of the training matrix).
+        n : int, default=10
+
+        Returns
+        -------
+        ids : ndarray of shape (n_queries, n), int64
+            Most similar first; -1 where fewer than n other items exist.
+        scores : ndarray of shape (n_queries, n)
+            Cosine similarities; -inf where the id is -1.
+        """
+        from recsys.metrics._ranking import top_k
+
+        check_is_fitted(self)
+        item_ids = np.atleast_1d(np.asarray(item_ids))
+        if not np.issubdtype(item_ids.dtype, np.integer) or item_ids.ndim != 1:
+            raise ValueError("item_ids must be an integer item index or a 1-d array of them.")
+        n_items = self.item_factors_.shape[0]
+        if item_ids.size and (item_ids.min() < 0 or item_ids.max() >= n_items):
+            raise ValueError(f"item_ids must be item indices in [0, {n_items}).")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}.")
+        factors = np.asarray(self.item_factors_, dtype=np.float64)
+        norms = np.linalg.norm(factors, axis=1)
+        unit = np.divide(factors, norms[:, None], out=np.zeros_like(factors),
+                         where=norms[:, None] > 0)
+        similarities = unit[item_ids] @ unit.T
+        similarities[np.arange(len(item_ids)), item_ids] = -np.inf
+        return top_k(similarities, n)
+
+
+class FactorModelPersistenceMixin:
+    """``save(path)`` / ``load(path)`` of a fitted estimator to a ``.npz`` file, no pickle.
+
+    The file holds the constructor parameters (``get_params()``, as a JSON
+    string) and every fitted attribute (public, ending in ``_``): numpy arrays
+    as arrays, Python scalars and arrays of Python objects (e.g. string ids)
+    as JSON. It is read with ``allow_pickle=False``, so loading an untrusted
+    file cannot run code. Works for any estimator whose parameters are JSON
+    values (an int ``random_state``, not a ``RandomState``).
+    """
+
+    def save(self, path):
+        """Save the fitted model to path (numpy adds ``.npz`` when it is missing).
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        check_is_fitted(self)
+        params = self.get_params(deep=False)
+        for name, value in params.items():
+            try:
+                json.dumps(value)
+            except TypeError:
+                raise ValueError(
+                    f"cannot save {type(self).__name__}: parameter {name}={value!r} is not a "
+                    "JSON value; set it to an int, float, str, bool or None before saving."
+                ) from None
+        arrays, json_attributes = {}, {}
+        for name, value in vars(self).items():
+            if not name.endswith("_") or name.startswith("_"):
+                continue
+            if isinstance(value, np.ndarray) and value.dtype != object:
+                arrays[f"attr:{name}"] = value
+            else:
+                if isinstance(value, np.ndarray):
+                    value = {"object_array": value.tolist()}
+                elif isinstance(value, np.generic):
+                    value = value.item()
+                try:
+                    json_attributes[name] = json.loads(json.dumps(value))
+                except TypeError:
+                    raise ValueError(
+                        f"cannot save {type(self).__name__}: fitted attribute {name} of type "
+                        f"{type(value).__name__} is neither a numpy array nor a JSON value."
+                    ) from None
+        header = {"format_version": _SAVE_FORMAT_VERSION, "class": type(self).__name__,
+                  "params": params, "attributes": json_attributes}
+        np.savez(path, __header__=np.array(json.dumps(header)), **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Load a model written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        model : instance of this class, fitted
+        """
+        with np.load(path, allow_pickle=False) as archive:
+            if "__header__" not in archive.files:
+                raise ValueError(f"{path} was not written by {cls.__name__}.save: no header.")
+            header = json.loads(str(archive["__header__"]))
+            arrays = {key.removeprefix("attr:"): archive[key] for key in archive.files
+                      if key.startswith("attr:")}
+        if header.get("format_version") != _SAVE_FORMAT_VERSION:
+            raise ValueError(
+                f"{path} has save format {header.get('format_version')}; this version of recsys "
+                f"reads format {_SAVE_FORMAT_VERSION}. Refit and save the model again."
+            )
+        if header["class"] != cls.__name__:
+            raise ValueError(
+                f"{path} holds a {header['class']}, not a {cls.__name__}; "
+                f"load it with {header['class']}.load."
+            )
+        model = cls(**header["params"])
+        for name, value in header["attributes"].items():
+            if isinstance(value, dict) and set(value) == {"object_array"}:
+                value = np.array(value["object_array"], dtype=object)
+            setattr(model, name, value)
+        for name, value in arrays.items():
+            setattr(model, name, value)
+        return model
+
+
+class FactorRecommender(FactorModelPersistenceMixin, ItemSimilarityMixin, BaseRecommender):
+    """A recommender scoring ``fold_in(X) @ item_factors_.T``.
+
+    Subclasses set ``user_factors_`` and ``item_factors_`` in ``_fit`` and
+    implement ``fold_in``.
+    """
+
+    def fold_in(self, X):
+        """Return the user factors of the users whose interactions are the rows of X."""
+        raise NotImplementedError
+
+    def _score(self, X):
+        return self.fold_in(X) @ self.item_factors_.T
+
+    def _validated_rows(self, X):
+        check_is_fitted(self)
+        return check_interaction_matrix(X, n_items=self.n_items_, allow_empty=True)
+
+
+class ImplicitFactorRecommender(FactorRecommender):
+    """A recommender fitted by one of the ``implicit`` library's CPU models.
+
+    Subclasses implement ``_make_implicit_model()`` returning the unfitted
+    implicit model, and ``fold_in``.
+    """
+
+    def fit(self, X, y=None):
+        self._validate_params()
+        return super().fit(X, y)
+
+    def _fit(self, X):
+        check_training_matrix(X, type(self).__name__)
+        with limit_blas_threads():
+            # implicit checks the BLAS configuration when constructed.
+            model = self._make_implicit_model()
+            model.fit(X, show_progress=False)
+        self.user_factors_ = np.ascontiguousarray(model.user_factors, dtype=np.float32)
+        self.item_factors_ = np.ascontiguousarray(model.item_factors, dtype=np.float32)
+
+    def _make_implicit_model(self):
+        raise NotImplementedError

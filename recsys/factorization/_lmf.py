@@ -1,0 +1,106 @@
+"""Logistic matrix factorisation (Johnson 2014)."""
+
+from numbers import Integral, Real
+from typing import ClassVar
+
+from sklearn.utils._param_validation import Interval
+
+from recsys.factorization._implicit_common import (
+    ImplicitFactorRecommender,
+    implicit_num_threads,
+    implicit_random_state,
+    ridge_fold_in,
+)
+
+
+class LMF(ImplicitFactorRecommender):
+    """Logistic matrix factorisation, fitted by ``implicit``'s CPU solver.
+
+    Models the probability that user u interacts with item i as a logistic
+    function of ``x_u . y_i + b_u + b_i`` (Johnson 2014), via
+    ``implicit.cpu.lmf.LogisticMatrixFactorization``, sampling ``neg_prop``
+    negatives per positive. As in implicit, ``user_factors_`` holds
+    ``[x_u, 1, b_u]`` and ``item_factors_`` holds ``[y_i, b_i, 1]``, so scores
+    are ``user_factors_ @ item_factors_.T``.
+
+    The samples come from one random stream per thread, so when
+    ``random_state`` is given the fit runs single-threaded to give the same
+    factors on every machine; otherwise on all cores.
+
+    ``recommend`` folds in each row u of X by a ridge regression of its
+    binarised row on the item factors (the column of item biases held at 1
+    and subtracted from the target, the user bias solved with the factors),
+    with penalty ``regularization``.
+
+    Parameters
+    ----------
+    factors : int, default=30
+        Number of latent factors (the two bias columns come on top).
+    learning_rate : float, default=1.0
+    regularization : float, default=0.6
+        L2 penalty of the fit, also the ridge penalty of the fold-in.
+    iterations : int, default=30
+    neg_prop : int, default=30
+        Negative samples drawn per positive interaction.
+    random_state : int, RandomState instance or None, default=None
+        Seed passed to implicit; makes the fit single-threaded (see above).
+
+    Attributes
+    ----------
+    user_factors_ : ndarray of shape (n_users, factors + 2), float32
+    item_factors_ : ndarray of shape (n_items, factors + 2), float32
+    n_items_ : int
+
+    Examples
+    --------
+    >>> from recsys.datasets import make_interactions
+    >>> from recsys.factorization import LMF
+    >>> X = make_interactions(200, 60, density=0.1, random_state=0).to_csr()
+    >>> model = LMF(factors=8, iterations=10, random_state=0).fit(X)
+    >>> model.user_factors_.shape
+    (200, 10)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "factors": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "regularization": [Interval(Real, 0, None, closed="left")],
+        "iterations": [Interval(Integral, 1, None, closed="left")],
+        "neg_prop": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, factors=30, learning_rate=1.0, regularization=0.6, iterations=30,
+                 neg_prop=30, random_state=None):
+        self.factors = factors
+        self.learning_rate = learning_rate
+        self.regularization = regularization
+        self.iterations = iterations
+        self.neg_prop = neg_prop
+        self.random_state = random_state
+
+    def _make_implicit_model(self):
+        from implicit.cpu.lmf import LogisticMatrixFactorization
+
+        return LogisticMatrixFactorization(
+            factors=self.factors, learning_rate=self.learning_rate,
+            regularization=self.regularization, iterations=self.iterations,
+            neg_prop=self.neg_prop, num_threads=implicit_num_threads(self.random_state),
+            random_state=implicit_random_state(self.random_state),
+        )
+
+    def fold_in(self, X):
+        """Ridge-regression user factors for the rows of X (see the class docstring).
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_rows, n_items)
+
+        Returns
+        -------
+        user_factors : ndarray of shape (n_rows, factors + 2), float32
+            ``[x_u, 1, b_u]``.
+        """
+        X = self._validated_rows(X)
+        item_bias_column = self.item_factors_.shape[1] - 2
+        return ridge_fold_in(X, self.item_factors_, self.regularization, (item_bias_column,))

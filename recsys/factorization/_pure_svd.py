@@ -1,0 +1,92 @@
+"""PureSVD (Cremonesi, Koren and Turrin 2010)."""
+
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.extmath import randomized_svd
+
+from recsys.factorization._implicit_common import (
+    FactorRecommender,
+    check_training_matrix,
+)
+
+
+class PureSVD(FactorRecommender):
+    """Top-N recommendation by the truncated SVD of the interaction matrix.
+
+    Computes ``X ~ U S V^T`` with ``n_factors`` components by scikit-learn's
+    ``randomized_svd`` and scores the users whose interactions are the rows
+    of X by ``X @ V @ V^T`` (Cremonesi et al. 2010): the projection of a row
+    on the item space, so the fold-in of a new user is exact.
+
+    Parameters
+    ----------
+    n_factors : int, default=50
+        Number of singular components; at most min(n_users, n_items).
+    random_state : int, RandomState instance or None, default=None
+        Seed of the randomized SVD.
+
+    Attributes
+    ----------
+    item_factors_ : ndarray of shape (n_items, n_factors), float32
+        V, the right singular vectors.
+    user_factors_ : ndarray of shape (n_users, n_factors), float32
+        X V, the training users' coordinates (U S up to the SVD's precision).
+    singular_values_ : ndarray of shape (n_factors,)
+    n_items_ : int
+
+    Examples
+    --------
+    >>> from recsys.datasets import make_interactions
+    >>> from recsys.factorization import PureSVD
+    >>> X = make_interactions(200, 60, density=0.1, random_state=0).to_csr()
+    >>> model = PureSVD(n_factors=10, random_state=0).fit(X)
+    >>> ids, scores = model.recommend(X[:2], n=3)
+    >>> ids.shape
+    (2, 3)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_factors": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, n_factors=50, random_state=None):
+        self.n_factors = n_factors
+        self.random_state = random_state
+
+    def fit(self, X, y=None):
+        self._validate_params()
+        return super().fit(X, y)
+
+    def _fit(self, X):
+        check_training_matrix(X, type(self).__name__)
+        if self.n_factors > min(X.shape):
+            raise ValueError(
+                f"n_factors={self.n_factors} exceeds min(n_users, n_items) = {min(X.shape)} "
+                "of the training matrix; choose n_factors <= that."
+            )
+        _, singular_values, items_t = randomized_svd(
+            X, self.n_factors, random_state=self.random_state
+        )
+        self.item_factors_ = np.ascontiguousarray(items_t.T, dtype=np.float32)
+        # X V rather than the randomized U S, which approximates it: training
+        # users then score exactly as their fold-in does.
+        self.user_factors_ = np.asarray(X @ self.item_factors_, dtype=np.float32)
+        self.singular_values_ = singular_values.astype(np.float32)
+
+    def fold_in(self, X):
+        """Coordinates ``X @ V`` of the rows of X in the item space.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_rows, n_items)
+
+        Returns
+        -------
+        user_factors : ndarray of shape (n_rows, n_factors), float32
+        """
+        X = self._validated_rows(X)
+        return np.asarray(X @ self.item_factors_, dtype=np.float32)

@@ -1,0 +1,211 @@
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
+
+from recsys.factorization import ALS, BPR, LMF, PureSVD
+from recsys.factorization._implicit_common import ridge_fold_in
+from recsys.testing import RecommenderContract
+from recsys.testing._contract import contract_data
+
+
+class TestALSContract(RecommenderContract):
+    must_beat = "popularity"
+
+    def make_estimator(self):
+        return ALS(factors=8, iterations=10, regularization=10.0, alpha=5.0, random_state=0)
+
+
+class TestBPRContract(RecommenderContract):
+    must_beat = "random"
+
+    def make_estimator(self):
+        return BPR(factors=8, iterations=30, learning_rate=0.05, random_state=0)
+
+
+class TestLMFContract(RecommenderContract):
+    must_beat = "random"
+
+    def make_estimator(self):
+        return LMF(factors=8, iterations=10, random_state=0)
+
+
+class TestPureSVDContract(RecommenderContract):
+    must_beat = "popularity"
+
+    def make_estimator(self):
+        return PureSVD(n_factors=8, random_state=0)
+
+
+ALL_MODELS = [
+    pytest.param(lambda: ALS(factors=6, iterations=5, random_state=0), id="ALS"),
+    pytest.param(lambda: BPR(factors=6, iterations=10, random_state=0), id="BPR"),
+    pytest.param(lambda: LMF(factors=6, iterations=5, random_state=0), id="LMF"),
+    pytest.param(lambda: PureSVD(n_factors=6, random_state=0), id="PureSVD"),
+]
+
+
+@pytest.fixture(scope="module")
+def data():
+    return contract_data()
+
+
+def test_als_fold_in_reproduces_fitted_user_factors(data):
+    # Exact solves, run to convergence: the last user sweep then solves
+    # against (numerically) the final item factors, as fold-in does.
+    model = ALS(factors=8, use_cg=False, iterations=200, regularization=1.0, alpha=5.0,
+                random_state=0).fit(data)
+    np.testing.assert_allclose(model.fold_in(data), model.user_factors_, atol=1e-4)
+
+
+def test_als_fold_in_matches_implicit_recalculate_user(data):
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    model = ALS(factors=8, iterations=5, alpha=3.0, regularization=0.5, random_state=0).fit(data)
+    with threadpool_limits(1, "blas"):
+        reference = AlternatingLeastSquares(factors=8, alpha=3.0, regularization=0.5)
+        reference.item_factors = model.item_factors_
+        expected = reference.recalculate_user(np.arange(30), data[:30])
+    np.testing.assert_allclose(model.fold_in(data[:30]), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("use_cg", [True, False])
+def test_als_factors_identical_to_implicit(data, use_cg):
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    params = {"factors": 8, "regularization": 0.05, "alpha": 2.0, "iterations": 4,
+              "use_cg": use_cg}
+    model = ALS(random_state=42, **params).fit(data)
+    with threadpool_limits(1, "blas"):
+        reference = AlternatingLeastSquares(random_state=42, **params)
+        reference.fit(data, show_progress=False)
+    np.testing.assert_array_equal(model.user_factors_, reference.user_factors)
+    np.testing.assert_array_equal(model.item_factors_, reference.item_factors)
+    assert model.user_factors_.dtype == np.float32
+
+
+def test_bpr_repeatable_with_a_seed(data):
+    first = BPR(factors=8, iterations=10, random_state=3).fit(data)
+    second = BPR(factors=8, iterations=10, random_state=3).fit(data)
+    other_seed = BPR(factors=8, iterations=10, random_state=4).fit(data)
+    np.testing.assert_array_equal(first.item_factors_, second.item_factors_)
+    np.testing.assert_array_equal(first.user_factors_, second.user_factors_)
+    assert not np.array_equal(first.item_factors_, other_seed.item_factors_)
+
+
+def test_bpr_bias_column_is_handled_by_fold_in(data):
+    model = BPR(factors=5, iterations=5, random_state=0).fit(data)
+    assert model.item_factors_.shape == (data.shape[1], 6)
+    user_factors = model.fold_in(data[:10])
+    np.testing.assert_array_equal(user_factors[:, -1], 1.0)
+    np.testing.assert_allclose(model._score(data[:10]), user_factors @ model.item_factors_.T,
+                               rtol=1e-6)
+
+
+def test_lmf_fold_in_keeps_the_item_bias_multiplier(data):
+    model = LMF(factors=5, iterations=5, random_state=0).fit(data)
+    assert model.item_factors_.shape == (data.shape[1], 7)
+    np.testing.assert_array_equal(model.fold_in(data[:10])[:, -2], 1.0)
+
+
+def test_ridge_fold_in_matches_least_squares():
+    rng = np.random.default_rng(0)
+    item_factors = rng.normal(size=(30, 4))
+    rows = sp.csr_matrix(rng.random((5, 30)) < 0.3, dtype=np.float32)
+    regularization = 0.5
+    user_factors = ridge_fold_in(rows, item_factors, regularization, fixed_user_columns=(3,))
+    free = item_factors[:, :3]
+    for row in range(5):
+        target = rows[row].toarray().ravel() - item_factors[:, 3]
+        # Augmented least squares: the penalty as extra rows.
+        design = np.vstack([free, np.sqrt(regularization) * np.eye(3)])
+        expected, *_ = np.linalg.lstsq(design, np.concatenate([target, np.zeros(3)]), rcond=None)
+        np.testing.assert_allclose(user_factors[row, :3], expected, rtol=1e-5, atol=1e-6)
+        assert user_factors[row, 3] == 1.0
+
+
+def test_pure_svd_scores_are_the_projection_on_item_space(data):
+    model = PureSVD(n_factors=6, random_state=0).fit(data)
+    items = model.item_factors_.astype(np.float64)
+    np.testing.assert_allclose(items.T @ items, np.eye(6), atol=1e-5)
+    expected = data[:8].toarray() @ items @ items.T
+    np.testing.assert_allclose(model._score(data[:8]), expected, rtol=1e-4, atol=1e-5)
+
+
+def test_pure_svd_rejects_more_factors_than_the_matrix_has(data):
+    with pytest.raises(ValueError, match="n_factors=100 exceeds"):
+        PureSVD(n_factors=100).fit(data)
+
+
+@pytest.mark.parametrize("make_model", ALL_MODELS)
+def test_save_load_round_trip(make_model, data, tmp_path):
+    model = make_model().fit(data)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    restored = type(model).load(path)
+    assert restored.get_params() == model.get_params()
+    np.testing.assert_array_equal(restored.item_factors_, model.item_factors_)
+    assert restored.n_items_ == model.n_items_
+    for expected, actual in zip(model.recommend(data[:10], n=5), restored.recommend(data[:10], n=5)):
+        np.testing.assert_array_equal(expected, actual)
+    with np.load(path, allow_pickle=False) as archive:
+        assert "attr:user_factors_" in archive.files
+
+
+def test_load_refuses_another_class(data, tmp_path):
+    path = tmp_path / "als.npz"
+    ALS(factors=4, iterations=2, random_state=0).fit(data).save(path)
+    with pytest.raises(ValueError, match="holds a ALS, not a BPR"):
+        BPR.load(path)
+
+
+def test_save_refuses_non_json_params(data, tmp_path):
+    model = ALS(factors=4, iterations=2, random_state=np.random.RandomState(0)).fit(data)
+    with pytest.raises(ValueError, match="random_state"):
+        model.save(tmp_path / "model.npz")
+
+
+@pytest.mark.parametrize("make_model", ALL_MODELS)
+def test_similar_items_by_cosine(make_model, data):
+    model = make_model().fit(data)
+    ids, scores = model.similar_items([0, 5], n=4)
+    assert ids.shape == scores.shape == (2, 4)
+    assert not (ids == np.array([[0], [5]])).any()
+    factors = model.item_factors_.astype(np.float64)
+    unit = factors / np.linalg.norm(factors, axis=1, keepdims=True)
+    cosine = unit @ unit.T
+    for row, item in enumerate((0, 5)):
+        np.testing.assert_allclose(scores[row], cosine[item, ids[row]], rtol=1e-6)
+        others = np.delete(cosine[item], item)
+        np.testing.assert_allclose(scores[row, 0], others.max(), rtol=1e-6)
+
+
+def test_similar_items_rejects_unknown_items(data):
+    model = PureSVD(n_factors=4, random_state=0).fit(data)
+    with pytest.raises(ValueError, match="item indices"):
+        model.similar_items([data.shape[1]])
+
+
+@pytest.mark.parametrize("model, name", [
+    (ALS(factors=0), "factors"), (BPR(factors=0), "factors"), (LMF(factors=0), "factors"),
+    (PureSVD(n_factors=0), "n_factors"),
+])
+def test_rejects_fewer_than_one_factor(model, name, data):
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        model.fit(data)
+
+
+@pytest.mark.parametrize("make_model", ALL_MODELS)
+@pytest.mark.parametrize("empty", [sp.csr_matrix((0, 10)), sp.csr_matrix((5, 10))],
+                         ids=["no-rows", "no-interactions"])
+def test_rejects_empty_training_set(make_model, empty):
+    with pytest.raises(ValueError, match="interaction"):
+        make_model().fit(empty)
+
+
+@pytest.mark.parametrize("make_model", ALL_MODELS)
+def test_rejects_negative_weights(make_model, data):
+    bad = data.copy()
+    bad.data[3] = -2.0
+    with pytest.raises(ValueError, match="negative"):
+        make_model().fit(bad)
