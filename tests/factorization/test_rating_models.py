@@ -1,0 +1,260 @@
+"""The explicit-feedback rating predictors: contract, kernels, scikit-learn integration."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import StackingRegressor
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LinearRegression
+from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
+
+from recsys.base import UnknownPairsWarning
+from recsys.factorization import NMF, ALSRating, BaselineOnly, BiasedMF, SVDpp
+from recsys.factorization._rating_common import group_by_row
+from recsys.factorization._reference import (
+    biased_mf_epoch_reference,
+    svdpp_epoch_reference,
+)
+from recsys.factorization._sgd_kernels import biased_mf_epoch, svdpp_epoch
+from recsys.testing import RatingPredictorContract
+from recsys.testing._rating_contract import rating_contract_data
+
+pytestmark = pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")
+
+
+class SaveLoadChecks:
+    """save/load to .npz must restore the exact predictions."""
+
+    def test_save_load_round_trip(self, fitted, data, tmp_path):
+        path = tmp_path / "model.npz"
+        fitted.save(path)
+        restored = type(fitted).load(path)
+        np.testing.assert_array_equal(restored.predict(data[0]), fitted.predict(data[0]))
+        assert restored.get_params() == fitted.get_params()
+
+    def test_save_load_string_ids(self, data, tmp_path):
+        X, y = data
+        X = X.astype(str)
+        model = self.make_estimator().fit(X, y)
+        model.save(tmp_path / "model.npz")
+        restored = type(model).load(tmp_path / "model.npz")
+        np.testing.assert_array_equal(restored.predict(X[:20]), model.predict(X[:20]))
+
+    def test_save_unfitted_raises(self, tmp_path):
+        with pytest.raises(NotFittedError):
+            self.make_estimator().save(tmp_path / "model.npz")
+
+    @pytest.mark.parametrize("name", ["n_factors", "n_epochs"])
+    def test_non_positive_size_is_rejected(self, data, name):
+        estimator = self.make_estimator()
+        if name not in estimator.get_params():
+            pytest.skip(f"{type(estimator).__name__} has no {name}")
+        with pytest.raises(ValueError, match=f"'{name}' parameter"):
+            estimator.set_params(**{name: 0}).fit(*data)
+
+
+class TestBaselineOnlyALS(RatingPredictorContract, SaveLoadChecks):
+    def make_estimator(self):
+        return BaselineOnly()
+
+
+class TestBaselineOnlySGD(RatingPredictorContract, SaveLoadChecks):
+    def make_estimator(self):
+        return BaselineOnly(method="sgd", reg_user=0.02, reg_item=0.02, n_epochs=20, random_state=0)
+
+
+class TestBiasedMF(RatingPredictorContract, SaveLoadChecks):
+    def make_estimator(self):
+        return BiasedMF(n_factors=8, random_state=0)
+
+
+class TestUnbiasedMF(RatingPredictorContract, SaveLoadChecks):
+    # Without biases nor the mean, 20 epochs at lr 0.005 do not reach the mean's RMSE.
+    must_beat = None
+
+    def make_estimator(self):
+        return BiasedMF(n_factors=8, biased=False, random_state=0)
+
+
+class TestSVDpp(RatingPredictorContract, SaveLoadChecks):
+    def make_estimator(self):
+        return SVDpp(n_factors=5, random_state=0)
+
+
+class TestALSRating(RatingPredictorContract, SaveLoadChecks):
+    def make_estimator(self):
+        return ALSRating(n_factors=5, reg=0.5, n_epochs=5, random_state=0)
+
+
+class TestNMF(RatingPredictorContract, SaveLoadChecks):
+    def make_estimator(self):
+        return NMF(n_factors=5, random_state=0)
+
+
+class TestBiasedNMF(RatingPredictorContract, SaveLoadChecks):
+    # Surprise documents that biased NMF overfits; on these small data it may not beat the mean.
+    must_beat = None
+
+    def make_estimator(self):
+        return NMF(n_factors=5, biased=True, random_state=0)
+
+
+def _tiny_problem(seed=0, n_users=12, n_items=9, n_ratings=60, n_factors=4):
+    rng = np.random.default_rng(seed)
+    cells = rng.choice(n_users * n_items, n_ratings, replace=False)
+    users, items = (cells // n_items).astype(np.int32), (cells % n_items).astype(np.int32)
+    ratings = rng.integers(1, 6, n_ratings).astype(np.float64)
+    parameters = (rng.normal(0, 0.1, n_users), rng.normal(0, 0.1, n_items),
+                  rng.normal(0, 0.1, (n_users, n_factors)), rng.normal(0, 0.1, (n_items, n_factors)),
+                  rng.normal(0, 0.1, (n_items, n_factors)))
+    return users, items, ratings, parameters, rng
+
+
+@pytest.mark.parametrize("biased", [True, False])
+def test_biased_mf_kernel_matches_numpy_reference(biased):
+    users, items, ratings, parameters, rng = _tiny_problem()
+    kernel_state = [p.copy() for p in parameters[:4]]
+    reference_state = [p.copy() for p in parameters[:4]]
+    for _ in range(3):
+        order = rng.permutation(len(ratings))
+        kernel_error = biased_mf_epoch(users, items, ratings, order, ratings.mean(), *kernel_state,
+                                       0.01, 0.05, 0.03, biased)
+        reference_error = biased_mf_epoch_reference(users, items, ratings, order, ratings.mean(),
+                                                    *reference_state, 0.01, 0.05, 0.03, biased)
+        assert kernel_error == pytest.approx(reference_error, abs=1e-10)
+    for kernel, reference in zip(kernel_state, reference_state):
+        np.testing.assert_allclose(kernel, reference, rtol=0, atol=1e-10)
+
+
+def test_svdpp_batched_kernel_matches_per_rating_reference():
+    users, items, ratings, parameters, rng = _tiny_problem(seed=1)
+    indptr, by_user = group_by_row(users, 12)
+    rated_items, rated_values = items[by_user], ratings[by_user]
+    kernel_state = [p.copy() for p in parameters]
+    reference_state = [p.copy() for p in parameters]
+    for _ in range(3):
+        user_order = rng.permutation(12)
+        kernel_error = svdpp_epoch(indptr, rated_items, rated_values, user_order, ratings.mean(),
+                                   *kernel_state, 0.01, 0.05)
+        reference_error = svdpp_epoch_reference(indptr, rated_items, rated_values, user_order,
+                                                ratings.mean(), *reference_state, 0.01, 0.05)
+        assert kernel_error == pytest.approx(reference_error, abs=1e-10)
+    for kernel, reference in zip(kernel_state, reference_state):
+        np.testing.assert_allclose(kernel, reference, rtol=0, atol=1e-10)
+
+
+def test_group_by_row_keeps_duplicates_apart():
+    indptr, order = group_by_row(np.array([2, 0, 2, 2], dtype=np.int32), 3)
+    np.testing.assert_array_equal(indptr, [0, 1, 1, 4])
+    np.testing.assert_array_equal(order, [1, 0, 2, 3])
+
+
+@pytest.fixture(scope="module")
+def ratings_data():
+    return rating_contract_data()
+
+
+def test_cross_val_score(ratings_data):
+    X, y = ratings_data
+    scores = cross_val_score(BiasedMF(), X, y, cv=KFold(5), scoring="neg_root_mean_squared_error")
+    assert scores.shape == (5,)
+    assert np.all(np.isfinite(scores)) and np.all(scores < 0)
+
+
+def test_grid_search_picks_among_factor_counts(ratings_data):
+    X, y = ratings_data
+    search = GridSearchCV(BiasedMF(random_state=0), {"n_factors": [2, 8], "reg": [0.02, 0.1]},
+                          cv=KFold(3, shuffle=True, random_state=0), scoring="neg_root_mean_squared_error")
+    search.fit(X, y)
+    assert search.best_params_["n_factors"] in (2, 8)
+    assert len(search.cv_results_["mean_test_score"]) == 4
+    assert isinstance(search.best_estimator_, BiasedMF)
+
+
+def test_stacking_regressor(ratings_data):
+    X, y = ratings_data
+    stack = StackingRegressor(
+        [("baseline", BaselineOnly()), ("mf", BiasedMF(n_factors=8, random_state=0)),
+         ("svdpp", SVDpp(n_factors=5, random_state=0))],
+        final_estimator=LinearRegression(), cv=KFold(3, shuffle=True, random_state=0),
+    )
+    train, test = np.arange(len(y)) % 4 != 0, np.arange(len(y)) % 4 == 0
+    predictions = stack.fit(X[train], y[train]).predict(X[test])
+    assert predictions.shape == (test.sum(),)
+    assert np.isfinite(predictions).all()
+    assert stack.final_estimator_.coef_.shape == (3,)
+
+
+def test_unknown_ids_get_the_known_bias():
+    X, y = rating_contract_data()
+    model = BiasedMF(n_factors=4, random_state=0).fit(X, y)
+    user, item = X.iloc[0]
+    unseen = pd.DataFrame({"user": [user, -1, -1], "item": [-1, item, -1]})
+    with pytest.warns(UnknownPairsWarning):
+        predictions = model.predict(unseen)
+    user_index, item_index = model.encode_pairs(X.iloc[:1])
+    expected = [model.global_mean_ + model.user_bias_[user_index[0]],
+                model.global_mean_ + model.item_bias_[item_index[0]], model.global_mean_]
+    np.testing.assert_allclose(predictions, np.clip(expected, model.rating_min_, model.rating_max_))
+
+
+def test_unbiased_nmf_falls_back_to_the_global_mean(ratings_data):
+    X, y = ratings_data
+    model = NMF(n_factors=4, random_state=0).fit(X, y)
+    with pytest.warns(UnknownPairsWarning):
+        prediction = model.predict([[X.iloc[0, 0], -1]])
+    np.testing.assert_allclose(prediction, [model.global_mean_])
+
+
+def test_seed_changes_the_fit(ratings_data):
+    X, y = ratings_data
+    first = BiasedMF(n_factors=4, random_state=0).fit(X, y).predict(X)
+    second = BiasedMF(n_factors=4, random_state=1).fit(X, y).predict(X)
+    assert not np.allclose(first, second)
+
+
+@pytest.mark.parametrize("model", [BiasedMF(n_factors=4, random_state=0), SVDpp(n_factors=4, random_state=0)])
+def test_sgd_training_error_decreases(ratings_data, model):
+    model.fit(*ratings_data)
+    assert model.train_rmse_[-1] < model.train_rmse_[0]
+
+
+def test_svdpp_user_vectors_include_the_implicit_feedback(ratings_data):
+    X, y = ratings_data
+    model = SVDpp(n_factors=3, random_state=0).fit(X, y)
+    users, items = model.encode_pairs(X)
+    user = users[0]
+    rated = np.unique(items[users == user])
+    expected = model.user_factors_[user] + model.implicit_factors_[rated].sum(axis=0) / np.sqrt(len(rated))
+    np.testing.assert_allclose(model.user_vectors_[user], expected)
+
+
+def test_als_epochs_lower_the_training_error(ratings_data):
+    X, y = ratings_data
+    errors = [np.sqrt(np.mean((ALSRating(n_factors=5, n_epochs=n, random_state=0).fit(X, y).predict(X) - y) ** 2))
+              for n in (1, 10)]
+    assert errors[1] < errors[0]
+
+
+def test_nmf_keeps_factors_non_negative(ratings_data):
+    model = NMF(n_factors=4, random_state=0).fit(*ratings_data)
+    assert (model.user_factors_ >= 0).all() and (model.item_factors_ >= 0).all()
+
+
+def test_nmf_rejects_negative_ratings(ratings_data):
+    X, y = ratings_data
+    with pytest.raises(ValueError, match="non-negative ratings"):
+        NMF(n_factors=2).fit(X, y - 3)
+
+
+@pytest.mark.parametrize("estimator, message", [
+    (BaselineOnly(method="newton"), "'method' parameter"),
+    (BiasedMF(lr=0), "'lr' parameter"),
+    (SVDpp(reg=-1), "'reg' parameter"),
+    (ALSRating(reg=0), "'reg' parameter"),
+    (NMF(reg_user=-0.1), "'reg_user' parameter"),
+    (BiasedMF(n_factors=2.5), "'n_factors' parameter"),
+])
+def test_invalid_parameters_are_rejected(ratings_data, estimator, message):
+    with pytest.raises(ValueError, match=message):
+        estimator.fit(*ratings_data)
