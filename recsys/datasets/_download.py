@@ -214,7 +214,7 @@ def _missing_message(info, data_home, missing, reason):
     return " ".join(lines)
 
 
-def fetch_dataset(name, data_home=None, download=True, progressbar=None):
+def fetch_dataset(name, data_home=None, download=True, progressbar=None, verify=True):
     """Return the folder holding the data set ``name``, downloading it if needed.
 
     Files already present are verified against the registry's SHA-256 (each
@@ -231,6 +231,9 @@ def fetch_dataset(name, data_home=None, download=True, progressbar=None):
         Whether to download missing files.
     progressbar : bool, default=None
         Show a progress bar; by default when stderr is a terminal.
+    verify : bool, default=True
+        Whether to check the files present against the registry's SHA-256
+        (downloads are always checked); False accepts edited or other copies.
 
     Returns
     -------
@@ -269,7 +272,7 @@ def fetch_dataset(name, data_home=None, download=True, progressbar=None):
         if missing:
             raise DatasetNotFoundError(_missing_message(
                 info, data_home, missing, "The downloaded archive does not hold them."))
-    return verify_files(info, data_home)
+    return verify_files(info, data_home) if verify else info.path(data_home)
 
 
 def _download_entry(info, data_home, progressbar):

@@ -253,7 +253,7 @@ _PARSERS = {
 
 
 # ---------------------------------------------------------------- public loaders
-def load_dataset(name, data_home=None, download=True):
+def load_dataset(name, data_home=None, download=True, verify=True):
     """Load a registered data set as :class:`Interactions`.
 
     Parameters
@@ -265,6 +265,8 @@ def load_dataset(name, data_home=None, download=True):
         See :func:`get_data_home`.
     download : bool, default=True
         Whether to download missing files (see :func:`fetch_dataset`).
+    verify : bool, default=True
+        Whether to check present files against the registry's SHA-256.
 
     Returns
     -------
@@ -284,17 +286,17 @@ def load_dataset(name, data_home=None, download=True):
     if info.format not in _PARSERS:
         raise ValueError(f"registry entry {name!r} has the unknown format {info.format!r}; "
                          f"known formats: {['generated', *_PARSERS]}.")
-    folder = fetch_dataset(name, data_home=data_home, download=download)
+    folder = fetch_dataset(name, data_home=data_home, download=download, verify=verify)
     return _PARSERS[info.format](folder, info)
 
 
-def _load_variant(family, prefix, variant, variants, data_home, download):
+def _load_variant(family, prefix, variant, variants, **options):
     if variant not in variants:
         raise ValueError(f"{family} variant must be one of {list(variants)}; got {variant!r}.")
-    return load_dataset(f"{prefix}{variant}", data_home=data_home, download=download)
+    return load_dataset(f"{prefix}{variant}", **options)
 
 
-def load_movielens(variant="100k", data_home=None, download=True):
+def load_movielens(variant="100k", data_home=None, download=True, verify=True):
     """Load a MovieLens data set (GroupLens) as explicit ratings.
 
     Parameters
@@ -304,6 +306,8 @@ def load_movielens(variant="100k", data_home=None, download=True):
         Folder holding ``ml-100k/``, ``ml-1m/``... as the official archives
         unpack; see :func:`get_data_home`.
     download : bool, default=True
+    verify : bool, default=True
+        Whether to check present files against the registry's SHA-256.
 
     Returns
     -------
@@ -320,10 +324,11 @@ def load_movielens(variant="100k", data_home=None, download=True):
     (943, 1682, 100000)
     """
     variants = ("100k", "1m", "10m", "20m", "25m", "32m", "latest-small")
-    return _load_variant("MovieLens", "ml-", variant, variants, data_home, download)
+    return _load_variant("MovieLens", "ml-", variant, variants, data_home=data_home,
+                         download=download, verify=verify)
 
 
-def load_movietweetings(snapshot="100k", data_home=None, download=True):
+def load_movietweetings(snapshot="100k", data_home=None, download=True, verify=True):
     """Load MovieTweetings: movie ratings 0-10 tweeted via IMDb.
 
     Parameters
@@ -331,6 +336,8 @@ def load_movietweetings(snapshot="100k", data_home=None, download=True):
     snapshot : {"100k", "latest"}, default="100k"
     data_home : path-like, default=None
     download : bool, default=True
+    verify : bool, default=True
+        Whether to check present files against the registry's SHA-256.
 
     Returns
     -------
@@ -344,10 +351,10 @@ def load_movietweetings(snapshot="100k", data_home=None, download=True):
     >>> data = load_movietweetings("100k", download=False)  # doctest: +SKIP
     """
     return _load_variant("MovieTweetings", "movietweetings-", snapshot, ("100k", "latest"),
-                         data_home, download)
+                         data_home=data_home, download=download, verify=verify)
 
 
-def load_lastfm(variant="hetrec-2k", data_home=None, download=True):
+def load_lastfm(variant="hetrec-2k", data_home=None, download=True, verify=True):
     """Load Last.fm listening counts as implicit feedback.
 
     Parameters
@@ -357,6 +364,8 @@ def load_lastfm(variant="hetrec-2k", data_home=None, download=True):
         or Celma's 360K (artists by name, ``user_features`` from profiles).
     data_home : path-like, default=None
     download : bool, default=True
+    verify : bool, default=True
+        Whether to check present files against the registry's SHA-256.
 
     Returns
     -------
@@ -368,4 +377,5 @@ def load_lastfm(variant="hetrec-2k", data_home=None, download=True):
     >>> from recsys.datasets import load_lastfm
     >>> data = load_lastfm("hetrec-2k", download=False)  # doctest: +SKIP
     """
-    return _load_variant("Last.fm", "lastfm-", variant, ("hetrec-2k", "360k"), data_home, download)
+    return _load_variant("Last.fm", "lastfm-", variant, ("hetrec-2k", "360k"),
+                         data_home=data_home, download=download, verify=verify)

@@ -1,0 +1,88 @@
+import hashlib
+import importlib.resources
+from pathlib import Path
+
+import pytest
+
+from recsys.datasets import get_data_home, get_dataset_info, list_datasets
+from recsys.datasets._catalog import REQUIRED_FIELDS, parse_entry, registry_folder
+
+REGISTRY = Path(__file__).resolve().parents[2] / "datasets"
+EXPECTED = {"ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m", "ml-32m", "ml-latest-small",
+            "movietweetings-100k", "movietweetings-latest", "lastfm-hetrec-2k", "lastfm-360k",
+            "synthetic", "ml-1m-pairs"}
+
+
+def test_registry_holds_every_expected_entry():
+    assert {info.name for info in list_datasets()} == EXPECTED
+
+
+@pytest.mark.parametrize("path", sorted(REGISTRY.glob("*.toml")), ids=lambda p: p.stem)
+def test_every_entry_parses_with_required_fields(path):
+    info = parse_entry(path.read_text(encoding="utf-8"), path.name)
+    assert info.name == path.stem
+    for name in REQUIRED_FIELDS:
+        assert getattr(info, name) is not None
+    assert info.description and info.license and info.citation
+    if info.format != "generated":
+        assert info.folder and info.files
+        assert set(info.sha256) <= set(info.files)
+    for archive in info.archives:
+        assert archive.url.startswith(("https://", "http://"))
+        if archive.sha256:
+            assert len(archive.sha256) == 64
+        if archive.md5:
+            assert len(archive.md5) == 32
+        if archive.known_hash is None:
+            assert "not verified" in info.notes or "No published checksum" in info.notes
+
+
+def test_entry_without_required_field_is_rejected():
+    with pytest.raises(ValueError, match="lacks the required field"):
+        parse_entry('name = "x"\n', "x.toml")
+
+
+def test_unknown_name_suggests_close_matches():
+    with pytest.raises(KeyError, match="ml-100k"):
+        get_dataset_info("ml-100")
+
+
+def test_data_home_order(monkeypatch, tmp_path):
+    monkeypatch.setenv("RECSYS_DATA_HOME", str(tmp_path / "env"))
+    assert get_data_home(tmp_path / "arg") == tmp_path / "arg"
+    assert get_data_home() == tmp_path / "env"
+    monkeypatch.delenv("RECSYS_DATA_HOME")
+    assert "recsys" in str(get_data_home())
+
+
+def test_presence_is_checked_in_the_data_home(tmp_path):
+    info = get_dataset_info("ml-100k")
+    assert not info.is_present(tmp_path)
+    (tmp_path / "ml-100k").mkdir()
+    for name in info.files:
+        (tmp_path / "ml-100k" / name).write_text("")
+    assert info.is_present(tmp_path)
+    assert get_dataset_info("synthetic").is_present(tmp_path)
+
+
+def test_source_checkout_reads_the_repository_folder():
+    folder = registry_folder()
+    try:
+        installed = importlib.resources.files("recsys.datasets._registry")
+    except (ModuleNotFoundError, TypeError):
+        installed = None
+    assert folder == installed or Path(str(folder)) == REGISTRY
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("name", [info.name for info in list_datasets() if info.sha256])
+def test_present_real_files_match_their_sha256(real_data_home, name):
+    info = get_dataset_info(name)
+    checked = 0
+    for filename, expected in info.sha256.items():
+        path = info.path(real_data_home) / filename
+        if path.is_file():
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == expected, path
+            checked += 1
+    if not checked:
+        pytest.skip(f"no file of {name} under {real_data_home}")
