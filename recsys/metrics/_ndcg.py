@@ -5,6 +5,7 @@ import numpy as np
 from recsys.metrics._ranking import (
     average_over_users,
     check_ranking_inputs,
+    n_relevant,
     relevance_at_ranks,
 )
 
@@ -47,13 +48,17 @@ def ndcg_at_k(y_true, y_pred, k=10, *, gain="linear", average=True):
     if gain not in _GAINS:
         raise ValueError(f"gain must be one of {_GAINS}; got {gain!r}.")
     y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
+    per_user = _ndcg(relevance_at_ranks(y_true, y_pred), y_true, gain=gain)
+    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+
+
+def _ndcg(relevance, y_true, gain="linear"):
+    k = relevance.shape[1]
     transform = (lambda r: r) if gain == "linear" else (lambda r: np.exp2(r) - 1.0)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
-    dcg = transform(relevance_at_ranks(y_true, y_pred)) @ discounts
+    dcg = transform(relevance) @ discounts
     ideal = _ideal_dcg(y_true, k, transform, discounts)
-    has_relevant = ideal > 0
-    per_user = np.divide(dcg, ideal, out=np.zeros_like(dcg), where=has_relevant)
-    return average_over_users(per_user, has_relevant, average)
+    return np.divide(dcg, ideal, out=np.zeros_like(dcg), where=ideal > 0)
 
 
 def _ideal_dcg(y_true, k, transform, discounts):

@@ -51,25 +51,50 @@ def relevance_at_ranks(y_true, y_pred):
     """Relevance grade of each ranked item: an array shaped like y_pred.
 
     y_true is a canonical CSR matrix and y_pred an int64 array with -1 for
-    padding, both as returned by :func:`check_ranking_inputs`.
+    padding, both as returned by :func:`check_ranking_inputs`. The ranked
+    lists become a CSR matrix holding rank + 1 at (user, item); its
+    element-wise product with the pattern of y_true keeps exactly the ranked
+    relevant items, with their ranks, for all users at once.
     """
     n_users, k = y_pred.shape
+    _check_distinct(y_pred)
     valid = y_pred >= 0
-    rows = np.repeat(np.arange(n_users), valid.sum(axis=1))
-    positions = np.broadcast_to(np.arange(k), y_pred.shape)[valid]
-    # position + 1 so that rank 0 survives as a stored non-zero.
-    ranks = sp.csr_matrix(
-        (positions + 1.0, (rows, y_pred[valid])), shape=y_true.shape
-    )
-    if ranks.nnz != valid.sum():
-        raise ValueError("y_pred ranks the same item more than once for a user.")
-    found = ranks.multiply(y_true.astype(bool)).tocoo()
-    relevance = np.zeros(y_pred.shape, dtype=np.float64)
+    rank_plus_one = np.broadcast_to(np.arange(1.0, k + 1.0), y_pred.shape)
+    if valid.all():
+        indptr = np.arange(0, n_users * k + 1, k, dtype=np.int64)
+        ranks = sp.csr_matrix((rank_plus_one.ravel(), y_pred.ravel(), indptr), shape=y_true.shape)
+    else:
+        indptr = np.zeros(n_users + 1, dtype=np.int64)
+        np.cumsum(valid.sum(axis=1), out=indptr[1:])
+        ranks = sp.csr_matrix((rank_plus_one[valid], y_pred[valid], indptr), shape=y_true.shape)
+    # The rows of `ranks` are left unsorted: sorting them costs more than the
+    # product itself, and scipy multiplies non-canonical CSR matrices exactly.
+    relevant = sp.csr_matrix((np.ones(y_true.nnz), y_true.indices, y_true.indptr), shape=y_true.shape)
+    found = sp.csr_matrix(ranks.multiply(relevant))
+    found_rows = np.repeat(np.arange(n_users), np.diff(found.indptr))
     found_positions = found.data.astype(np.int64) - 1
-    relevance[found.row, found_positions] = np.asarray(
-        y_true[found.row, y_pred[found.row, found_positions]]
-    ).ravel()
+    relevance = np.zeros(y_pred.shape, dtype=np.float64)
+    if np.all(y_true.data == 1.0):
+        relevance[found_rows, found_positions] = 1.0
+    else:
+        ranked = sp.csr_matrix((np.ones(ranks.nnz), ranks.indices, ranks.indptr), shape=y_true.shape)
+        # Same operand patterns as `found`, so scipy emits the grades in the same order.
+        relevance[found_rows, found_positions] = sp.csr_matrix(ranked.multiply(y_true)).data
     return relevance
+
+
+def _check_distinct(y_pred):
+    """Raise when a ranked list holds the same item twice (padding aside)."""
+    if y_pred.shape[1] < 2:
+        return
+    ordered = np.sort(y_pred, axis=1)
+    repeated = (ordered[:, 1:] == ordered[:, :-1]) & (ordered[:, 1:] >= 0)
+    if repeated.any():
+        user = int(np.flatnonzero(repeated.any(axis=1))[0])
+        raise ValueError(
+            f"y_pred ranks the same item more than once for user {user}; "
+            "each ranked list must hold distinct item indices."
+        )
 
 
 def n_relevant(y_true):
@@ -146,22 +171,37 @@ def top_k(scores, k, exclude=None):
             scores[np.asarray(exclude, dtype=bool)] = -np.inf
     np.nan_to_num(scores, copy=False, nan=-np.inf, posinf=np.finfo(scores.dtype).max, neginf=-np.inf)
     width = min(k, n_items)
-    if width < n_items:
-        candidates = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-        # argpartition does not honour the tie-break at the cut: widen the
-        # candidate set to every item scoring at least the k-th best score.
-        threshold = np.take_along_axis(scores, candidates, axis=1).min(axis=1)
-        if ((scores >= threshold[:, None]).sum(axis=1) > width).any():
-            candidates = np.broadcast_to(np.arange(n_items), scores.shape)
-    else:
-        candidates = np.broadcast_to(np.arange(n_items), scores.shape)
-    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
-    order = np.lexsort((candidates, -candidate_scores), axis=1)[:, :width]
-    ids = np.take_along_axis(candidates, order, axis=1).astype(np.int64)
-    top_scores = np.take_along_axis(candidate_scores, order, axis=1)
+    ids, top_scores = _sorted_top(scores, width)
     missing = ~np.isfinite(top_scores) & (top_scores < 0)
     ids[missing] = -1
     if width < k:
         ids = np.hstack([ids, np.full((n_rows, k - width), -1, dtype=np.int64)])
         top_scores = np.hstack([top_scores, np.full((n_rows, k - width), -np.inf)])
     return ids, top_scores
+
+
+def _sorted_top(scores, width):
+    """The width best (ids, scores) of each row, ties broken by the lower column index."""
+    n_items = scores.shape[1]
+    all_items = np.broadcast_to(np.arange(n_items), scores.shape)
+    if width == n_items:
+        return _sort_candidates(scores, all_items)
+    candidates = np.argpartition(-scores, width - 1, axis=1)[:, :width]
+    # argpartition does not honour the tie-break at the cut: a row with more
+    # items scoring the k-th best score than places left is redone over all
+    # its items. A cut at -inf needs no redo: those places become padding.
+    threshold = np.take_along_axis(scores, candidates, axis=1).min(axis=1)
+    tied = (threshold > -np.inf) & ((scores >= threshold[:, None]).sum(axis=1) > width)
+    ids, top_scores = _sort_candidates(scores, candidates)
+    if tied.any():
+        tied_ids, tied_scores = _sort_candidates(scores[tied], all_items[: tied.sum()])
+        ids[tied], top_scores[tied] = tied_ids[:, :width], tied_scores[:, :width]
+    return ids, top_scores
+
+
+def _sort_candidates(scores, candidates):
+    """Sort each row's candidate items by decreasing score, then increasing index."""
+    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
+    order = np.lexsort((candidates, -candidate_scores), axis=1)
+    ids = np.take_along_axis(candidates, order, axis=1).astype(np.int64)
+    return ids, np.take_along_axis(candidate_scores, order, axis=1)

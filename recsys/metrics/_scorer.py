@@ -3,18 +3,14 @@
 import numpy as np
 import scipy.sparse as sp
 
-_SCORER_METRICS = {}
+_RANKED_LIST_METRICS = ("ndcg", "precision", "recall", "map", "mrr", "hit_rate")
+_SCORER_METRICS = (*_RANKED_LIST_METRICS, "auc")
 
 
-def _metric_functions():
-    if not _SCORER_METRICS:
-        from recsys import metrics
+def _metric_function(name):
+    from recsys import metrics
 
-        for name in ("ndcg", "precision", "recall", "map", "mrr", "hit_rate"):
-            function = getattr(metrics, f"{name}_at_k", None)
-            if function is not None:
-                _SCORER_METRICS[name] = function
-    return _SCORER_METRICS
+    return metrics.auc_score if name == "auc" else getattr(metrics, f"{name}_at_k")
 
 
 def split_rows(X, fraction=0.8, random_state=None):
@@ -62,9 +58,12 @@ def make_ranking_scorer(metric="ndcg", k=10, fold_in=0.8, random_state=0, **metr
 
     Parameters
     ----------
-    metric : {"ndcg", "precision", "recall", "map", "mrr", "hit_rate"} or callable
+    metric : {"ndcg", "precision", "recall", "map", "mrr", "hit_rate", "auc"} or callable
         Name of a recsys ranking metric, or a function
-        ``f(y_true, y_pred, k=k, **metric_params)``.
+        ``f(y_true, y_pred, k=k, **metric_params)``. ``"auc"`` ranks every
+        unseen item (``recommend`` with ``n=n_items``) and scores that full
+        ranking with :func:`auc_score`, the fold-in items excluded; it
+        ignores ``k``.
     k : int, default=10
     fold_in : float, default=0.8
         Share of each user's interactions given to the model.
@@ -83,19 +82,18 @@ def make_ranking_scorer(metric="ndcg", k=10, fold_in=0.8, random_state=0, **metr
     >>> from recsys.datasets import make_interactions
     >>> from recsys.metrics import make_ranking_scorer
     >>> X = make_interactions(200, 50, density=0.1, random_state=0).to_csr()
-    >>> search = GridSearchCV(PopularityRecommender(), {"alpha": [0.0, 1.0]},
+    >>> search = GridSearchCV(PopularityRecommender(), {"count": ["users", "weights"]},
     ...                       cv=KFold(3), scoring=make_ranking_scorer("ndcg", k=10))
-    >>> search.fit(X).best_params_ in ({"alpha": 0.0}, {"alpha": 1.0})
+    >>> search.fit(X).best_params_ in ({"count": "users"}, {"count": "weights"})
     True
     """
     if callable(metric):
         function = metric
         name = getattr(metric, "__name__", "metric")
+    elif metric in _SCORER_METRICS:
+        function, name = _metric_function(metric), metric
     else:
-        functions = _metric_functions()
-        if metric not in functions:
-            raise ValueError(f"metric must be one of {sorted(functions)} or a callable; got {metric!r}.")
-        function, name = functions[metric], metric
+        raise ValueError(f"metric must be one of {sorted(_SCORER_METRICS)} or a callable; got {metric!r}.")
 
     def scorer(estimator, X, y=None):
         fold_in_rows, held_out = split_rows(X, fold_in, random_state)
@@ -105,8 +103,21 @@ def make_ranking_scorer(metric="ndcg", k=10, fold_in=0.8, random_state=0, **metr
                 "no user of X has a held-out interaction: each row needs at least two "
                 "interactions for the fold-in scorer."
             )
-        ids, _ = estimator.recommend(fold_in_rows[evaluated], n=k, exclude_seen=True)
-        return function(held_out[evaluated], ids, k=k, **metric_params)
+        fold_in_rows, held_out = fold_in_rows[evaluated], held_out[evaluated]
+        if metric == "auc":
+            return function(held_out, _full_ranking_scores(estimator, fold_in_rows), **metric_params)
+        ids, _ = estimator.recommend(fold_in_rows, n=k, exclude_seen=True)
+        return function(held_out, ids, k=k, **metric_params)
 
     scorer.__name__ = f"{name}@{k}"
     return scorer
+
+
+def _full_ranking_scores(estimator, fold_in_rows):
+    """Scores n_items - rank for every item the estimator ranks, NaN for the others."""
+    n_items = fold_in_rows.shape[1]
+    ids, _ = estimator.recommend(fold_in_rows, n=n_items, exclude_seen=True)
+    scores = np.full(fold_in_rows.shape, np.nan)
+    rows, ranks = np.nonzero(ids >= 0)
+    scores[rows, ids[rows, ranks]] = n_items - ranks
+    return scores

@@ -1,0 +1,61 @@
+"""Mean average precision at k (trec_eval's map_cut_k)."""
+
+import numpy as np
+
+from recsys.metrics._ranking import (
+    average_over_users,
+    check_ranking_inputs,
+    n_relevant,
+    relevance_at_ranks,
+)
+
+_DENOMINATORS = ("relevant", "min_k")
+
+
+def map_at_k(y_true, y_pred, k=10, *, denominator="relevant", average=True):
+    """Average precision of the top k, averaged over users.
+
+    AP@k = sum over ranks i = 1..k holding a relevant item of precision@i,
+    divided by the number of relevant items (trec_eval's ``map_cut_k``, which
+    does not cap it at k), or by ``min(k, n_relevant)`` with
+    ``denominator="min_k"`` so that a perfect top k scores 1.
+
+    Parameters
+    ----------
+    y_true : sparse matrix or ndarray of shape (n_users, n_items)
+        Relevance grades; 0 means not relevant.
+    y_pred : ndarray of shape (n_users, >= k)
+        Ranked item indices, best first; -1 pads short lists.
+    k : int, default=10
+    denominator : {"relevant", "min_k"}, default="relevant"
+    average : bool, default=True
+        Return the mean over users with at least one relevant item; else the
+        per-user values, NaN for users without relevant items.
+
+    Returns
+    -------
+    float or ndarray of shape (n_users,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from recsys.metrics import map_at_k
+    >>> y_true = np.array([[1, 0, 1, 0]])
+    >>> map_at_k(y_true, np.array([[0, 1, 2]]), k=3)  # (1/1 + 2/3) / 2
+    0.8333333333333333
+    """
+    if denominator not in _DENOMINATORS:
+        raise ValueError(f"denominator must be one of {_DENOMINATORS}; got {denominator!r}.")
+    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
+    per_user = _average_precision(relevance_at_ranks(y_true, y_pred), y_true, denominator=denominator)
+    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+
+
+def _average_precision(relevance, y_true, denominator="relevant"):
+    hits = relevance > 0
+    precision_at_rank = np.cumsum(hits, axis=1) / np.arange(1, relevance.shape[1] + 1)
+    relevant = n_relevant(y_true)
+    if denominator == "min_k":
+        relevant = np.minimum(relevant, relevance.shape[1])
+    total = (precision_at_rank * hits).sum(axis=1)
+    return np.divide(total, relevant, out=np.zeros(len(total)), where=relevant > 0)
