@@ -11,8 +11,9 @@ import importlib
 import importlib.metadata
 import importlib.util
 import pkgutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 TASKS = ("topn", "rating")
 

@@ -1,0 +1,98 @@
+"""Metric names on the command line (``ndcg@10``, ``rmse``) resolved to recsys.metrics functions.
+
+The harness computes nothing itself: ``name@k`` is ``recsys.metrics.<name>_at_k``
+called with ``k`` and ``average=False`` (so per-user values are kept), and a
+bare name is a rating metric ``recsys.metrics.<name>(y_true, y_pred)``.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+DEFAULT_METRICS = {
+    "topn": ("ndcg@10", "recall@20", "precision@10"),
+    "rating": ("rmse", "mae"),
+}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric of the benchmark table.
+
+    Attributes
+    ----------
+    label : str
+        As written on the command line, e.g. ``"ndcg@10"``.
+    function : callable
+        The ``recsys.metrics`` function.
+    k : int or None
+        Cut-off of a ranking metric; None for a rating metric.
+    """
+
+    label: str
+    function: Callable
+    k: int = None
+
+    @property
+    def task(self):
+        return "rating" if self.k is None else "topn"
+
+    def per_user(self, relevant, ranked_ids):
+        """Per-user values of a ranking metric (NaN for users without relevant items)."""
+        return np.asarray(self.function(relevant, ranked_ids, k=self.k, average=False), dtype=np.float64)
+
+    def __call__(self, y_true, y_pred):
+        """Value of a rating metric."""
+        return float(self.function(y_true, y_pred))
+
+
+def _available(task):
+    from recsys import metrics
+
+    names = [name for name in dir(metrics) if callable(getattr(metrics, name))]
+    if task == "topn":
+        return sorted(f"{name[:-len('_at_k')]}@k" for name in names if name.endswith("_at_k"))
+    return sorted(name for name in ("rmse", "mae", "mse") if name in names)
+
+
+def parse_metric(label):
+    """Resolve one metric label: ``"<name>@<k>"`` (ranking) or ``"<name>"`` (rating)."""
+    from recsys import metrics
+
+    label = label.strip()
+    name, at, cutoff = label.partition("@")
+    if at:
+        if not cutoff.isdigit() or int(cutoff) < 1:
+            raise ValueError(f"metric {label!r}: the cut-off after '@' must be a positive integer, e.g. ndcg@10.")
+        function = getattr(metrics, f"{name}_at_k", None)
+        if function is None:
+            raise ValueError(
+                f"unknown ranking metric {label!r}; available: {', '.join(_available('topn'))} "
+                "(write them as name@k, e.g. ndcg@10)."
+            )
+        return Metric(label, function, int(cutoff))
+    function = getattr(metrics, name, None) if not name.endswith("_at_k") else None
+    if function is None or not callable(function) or name not in ("rmse", "mae", "mse"):
+        hint = "" if _available("rating") else " (recsys.metrics provides no rating metric in this installation)"
+        raise ValueError(
+            f"unknown metric {label!r}; rating metrics: {', '.join(_available('rating')) or 'none'}{hint}; "
+            f"ranking metrics: {', '.join(_available('topn'))} written as name@k, e.g. ndcg@10."
+        )
+    return Metric(label, function)
+
+
+def parse_metrics(labels, task):
+    """Resolve metric labels (a list or a comma-separated string) for the models of one task."""
+    if labels is None:
+        labels = DEFAULT_METRICS[task]
+    if isinstance(labels, str):
+        labels = [label for label in labels.split(",") if label.strip()]
+    if not labels:
+        raise ValueError("no metric given; pass e.g. --metrics ndcg@10,recall@20.")
+    parsed = [parse_metric(label) for label in labels]
+    wrong = [metric.label for metric in parsed if metric.task != task]
+    if wrong:
+        kind = "ranking metrics name@k" if task == "topn" else "rating metrics (rmse, mae)"
+        raise ValueError(f"metrics {wrong} do not apply to {task} models; use {kind}.")
+    return parsed

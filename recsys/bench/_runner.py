@@ -1,0 +1,303 @@
+"""Fit, recommend (or predict) and score every (model, fold) pair of a benchmark.
+
+Timings are wall-clock (``time.perf_counter``). Peak memory is the peak of
+``tracemalloc`` during fit plus recommend/predict: it sees every allocation
+made through Python's allocators, numpy arrays included, but not memory that
+C/C++ extensions allocate on their own (faiss indexes, implicit's and
+lightfm's native buffers), so it understates those models.
+"""
+
+import os
+import platform
+import sys
+import time
+import tracemalloc
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+
+import numpy as np
+
+from recsys.bench._metrics import parse_metrics
+from recsys.bench._protocols import PROTOCOLS, make_folds
+from recsys.bench._registry import get_model
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One row of the benchmark: a registered model with its parameters.
+
+    The same registry ``name`` may appear several times with different
+    ``params`` under different ``label``\\ s.
+    """
+
+    name: str
+    label: str = None
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.label is None:
+            object.__setattr__(self, "label", self.name)
+
+
+@dataclass
+class FoldResult:
+    """The scores and costs of one model on one fold."""
+
+    label: str
+    model: str
+    fold: int
+    fit_time: float
+    predict_time: float
+    peak_memory: int
+    n_evaluated: int
+    metrics: dict
+    per_user: dict = None
+    users: np.ndarray = None
+
+
+@dataclass
+class BenchmarkResult:
+    """Every fold result of a run, with the metadata that makes it reproducible."""
+
+    metadata: dict
+    folds: list
+    skipped: dict = field(default_factory=dict)
+
+    def summary(self):
+        """Mean and standard deviation over folds, one dict per model label, in run order."""
+        labels = list(dict.fromkeys(result.label for result in self.folds))
+        rows = []
+        for label in labels:
+            mine = [result for result in self.folds if result.label == label]
+            row = {"label": label, "model": mine[0].model, "folds": len(mine)}
+            columns = {name: [r.metrics[name] for r in mine] for name in self.metadata["metrics"]}
+            columns.update({name: [getattr(r, name) for r in mine]
+                            for name in ("fit_time", "predict_time", "peak_memory")})
+            for name, values in columns.items():
+                row[name] = float(np.mean(values))
+                row[f"{name}_std"] = float(np.std(values))
+            rows.append(row)
+        return rows
+
+
+def _measure(step):
+    """Run step() and return (its result, seconds)."""
+    start = time.perf_counter()
+    result = step()
+    return result, time.perf_counter() - start
+
+
+def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace_memory=True):
+    """Fit a new model on one fold and score it.
+
+    Parameters
+    ----------
+    spec : ModelSpec
+        Registry entry of the model.
+    params : dict
+        Parameters passed to ``spec.build``.
+    label : str
+        Name of the model in the results.
+    fold : TopNFold or RatingFold
+    metrics : list of Metric
+    keep_per_user : bool, default=False
+        Keep the per-user values of ranking metrics (and the user indices).
+    trace_memory : bool, default=True
+        Measure the tracemalloc peak during fit and recommend/predict.
+
+    Returns
+    -------
+    FoldResult
+    """
+    estimator = spec.build(**params)
+    started_tracing = trace_memory and not tracemalloc.is_tracing()
+    if started_tracing:
+        tracemalloc.start()
+    if trace_memory:
+        tracemalloc.reset_peak()
+    try:
+        if spec.task == "topn":
+            _, fit_time = _measure(lambda: estimator.fit(fold.train))
+            n = max(metric.k for metric in metrics)
+            (ids, _), predict_time = _measure(
+                lambda: estimator.recommend(fold.query, n=n, exclude_seen=True))
+        else:
+            _, fit_time = _measure(lambda: estimator.fit(fold.train_pairs, fold.train_ratings))
+            predictions, predict_time = _measure(lambda: estimator.predict(fold.test_pairs))
+        peak = tracemalloc.get_traced_memory()[1] if trace_memory else 0
+    finally:
+        if started_tracing:
+            tracemalloc.stop()
+    if spec.task == "topn":
+        per_user = {metric.label: metric.per_user(fold.relevant, ids) for metric in metrics}
+        scores = {name: float(np.nanmean(values)) for name, values in per_user.items()}
+        n_evaluated = fold.query.shape[0]
+    else:
+        scores = {metric.label: metric(fold.test_ratings, predictions) for metric in metrics}
+        per_user, n_evaluated = None, len(fold.test_ratings)
+    return FoldResult(
+        label, spec.name, fold.index, fit_time, predict_time, int(peak), n_evaluated, scores,
+        per_user if keep_per_user else None,
+        getattr(fold, "users", None) if keep_per_user else None,
+    )
+
+
+def _versions(models):
+    packages = ["recsys", "numpy", "scipy", "scikit-learn", "pandas"]
+    for spec in models:
+        if spec.peer:
+            packages.append(spec.peer)
+    versions = {}
+    for package in dict.fromkeys(packages):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return versions
+
+
+def resolve_models(entries, task):
+    """Check the entries against the registry.
+
+    Returns the runnable ``(entry, spec)`` pairs and a dict ``label -> reason``
+    of the models skipped because a module they need is missing. Unknown names,
+    repeated labels, models of the wrong task and parameters the model does not
+    take raise a ``ValueError`` before anything runs.
+    """
+    runnable, skipped, seen = [], {}, set()
+    for entry in entries:
+        if entry.label in seen:
+            raise ValueError(f"label {entry.label!r} is used twice; give each model entry its own label.")
+        seen.add(entry.label)
+        try:
+            spec = get_model(entry.name)
+        except KeyError as error:
+            raise ValueError(error.args[0]) from None
+        if spec.task != task:
+            protocols = [name for name, (kind, _) in PROTOCOLS.items() if kind == spec.task]
+            raise ValueError(
+                f"model {entry.name!r} is a {spec.task} model, but the protocol evaluates {task} models; "
+                f"run it with --protocol {' or '.join(protocols)}."
+            )
+        if not spec.available:
+            missing = [module for module in spec.requires if not _importable(module)]
+            skipped[entry.label] = f"needs {', '.join(missing)} (pip install 'recsys[peers]')"
+            continue
+        try:
+            spec.build(**entry.params)
+        except TypeError as error:
+            raise ValueError(f"model {entry.label!r} rejects its parameters {entry.params}: {error}") from None
+        runnable.append((entry, spec))
+    return runnable, skipped
+
+
+def _importable(module):
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def run_benchmark(
+    data,
+    models,
+    *,
+    protocol="strong",
+    metrics=None,
+    n_folds=5,
+    random_state=0,
+    n_jobs=1,
+    dataset_name=None,
+    command=None,
+    keep_per_user=False,
+    trace_memory=True,
+    on_skip=None,
+    progress=None,
+):
+    """Evaluate models on a data set with a protocol.
+
+    Parameters
+    ----------
+    data : Interactions
+    models : list of ModelEntry, or of str (registry names)
+    protocol : {"strong", "holdout", "leave-last-out", "ratings-kfold"}, default="strong"
+    metrics : list of str or comma-separated str, default=None
+        ``ndcg@10,recall@20,precision@10`` for top-N protocols, ``rmse,mae`` for ratings.
+    n_folds : int, default=5
+    random_state : int, default=0
+        Seed of the splits.
+    n_jobs : int, default=1
+        Parallel (model, fold) pairs, in joblib processes; timings are then concurrent.
+    dataset_name, command : str, default=None
+        Recorded in the metadata.
+    keep_per_user : bool, default=False
+        Keep the per-user metric values in each :class:`FoldResult`.
+    trace_memory : bool, default=True
+        Measure peak memory with tracemalloc (which slows pure-Python code).
+    on_skip : callable, default=None
+        ``on_skip(label, reason)`` for each model skipped for a missing dependency.
+    progress : callable, default=None
+        ``progress(total)`` returning a callable invoked once per finished (model, fold).
+
+    Returns
+    -------
+    BenchmarkResult
+
+    Examples
+    --------
+    >>> from recsys.bench import run_benchmark
+    >>> from recsys.datasets import make_interactions
+    >>> data = make_interactions(200, 60, density=0.1, random_state=0)
+    >>> result = run_benchmark(data, ["pop", "random"], n_folds=2, metrics="ndcg@10")
+    >>> [row["label"] for row in result.summary()]
+    ['pop', 'random']
+    """
+    if protocol not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
+    task = PROTOCOLS[protocol][0]
+    metric_list = parse_metrics(metrics, task)
+    entries = [ModelEntry(entry) if isinstance(entry, str) else entry for entry in models]
+    if not entries:
+        raise ValueError("no model to run; pass e.g. --models pop,random.")
+    runnable, skipped = resolve_models(entries, task)
+    for label, reason in skipped.items():
+        if on_skip is not None:
+            on_skip(label, reason)
+    folds = make_folds(protocol, data, n_folds, random_state)
+    tasks = [(spec, entry.params, entry.label, fold) for entry, spec in runnable for fold in folds]
+    advance = progress(len(tasks)) if progress is not None else (lambda: None)
+    results = []
+    if n_jobs == 1:
+        for spec, params, label, fold in tasks:
+            results.append(evaluate_fold(spec, params, label, fold, metric_list, keep_per_user, trace_memory))
+            advance()
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        for result in parallel(delayed(evaluate_fold)(spec, params, label, fold, metric_list,
+                                                      keep_per_user)
+                               for spec, params, label, fold in tasks):
+            results.append(result)
+            advance()
+    metadata_ = {
+        "command": command,
+        "dataset": dataset_name,
+        "n_users": int(data.n_users),
+        "n_items": int(data.n_items),
+        "n_interactions": len(data),
+        "protocol": protocol,
+        "folds": len(folds),
+        "seed": random_state,
+        "n_jobs": n_jobs,
+        "metrics": [metric.label for metric in metric_list],
+        "models": [{"label": entry.label, "name": entry.name, "params": entry.params,
+                    "estimator": repr(spec.build(**entry.params))} for entry, spec in runnable],
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count(), "python": sys.version.split()[0]},
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": _versions([spec for _, spec in runnable]),
+        "memory_note": "peak_memory is the tracemalloc peak during fit + recommend/predict; it excludes "
+                       "memory allocated outside Python's allocator (e.g. by faiss or implicit C++ code).",
+    }
+    return BenchmarkResult(metadata_, results, skipped)

@@ -1,0 +1,278 @@
+"""The ``recsys-bench`` command: list data sets and models, download data, run benchmarks.
+
+Examples
+--------
+::
+
+    recsys-bench datasets
+    recsys-bench download ml-100k
+    recsys-bench describe ml-100k
+    recsys-bench models
+    recsys-bench run                                   # pop and random on the generated default
+    recsys-bench run benchmarks/suites/ml100k-topn.toml --folds 3 --output results.json
+    recsys-bench run --dataset ml-100k --models pop,random --param random.random_state=1
+"""
+
+import argparse
+import json
+import shlex
+import sys
+import tomllib
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from recsys.bench._metrics import DEFAULT_METRICS
+from recsys.bench._protocols import PROTOCOLS
+from recsys.bench._registry import list_models
+from recsys.bench._report import check_output_path, plot, rich_table, write_output
+from recsys.bench._runner import ModelEntry, run_benchmark
+from recsys.bench._suite import Suite, apply_dataset_options, load_suite
+
+
+class CommandError(Exception):
+    """A mistake on the command line, reported in one line with exit status 2."""
+
+
+def _datasets_function(name):
+    from recsys import datasets
+
+    function = getattr(datasets, name, None)
+    if function is None:
+        raise ImportError(
+            f"recsys.datasets.{name} is not available in this installation of recsys; "
+            "the dataset commands need the dataset loaders (update recsys)."
+        )
+    return function
+
+
+def load_data(name, data_home=None, download=False):
+    """Load a registered data set through :func:`recsys.datasets.load_dataset`."""
+    return _datasets_function("load_dataset")(name, data_home=data_home, download=download)
+
+
+def parse_value(text):
+    """A --param value as a TOML literal (``1``, ``0.5``, ``true``, ``[1, 2]``), else JSON, else a string."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        pass
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def apply_param_overrides(models, overrides):
+    """Apply ``MODEL.KEY=VALUE`` overrides; MODEL is an entry's label or registry name."""
+    models = list(models)
+    for override in overrides:
+        target, equals, value = override.partition("=")
+        model, dot, key = target.partition(".")
+        if not equals or not dot or not model or not key:
+            raise CommandError(f"--param {override!r}: write it as MODEL.KEY=VALUE, e.g. random.random_state=1.")
+        matches = [i for i, entry in enumerate(models) if entry.label == model] or \
+                  [i for i, entry in enumerate(models) if entry.name == model]
+        if not matches:
+            labels = ", ".join(entry.label for entry in models)
+            raise CommandError(f"--param {override!r}: no model {model!r} in this run; the models are {labels}.")
+        for i in matches:
+            entry = models[i]
+            models[i] = ModelEntry(entry.name, entry.label, {**entry.params, key: parse_value(value)})
+    return models
+
+
+def select_models(suite_models, names):
+    """The entries of ``--models``: suite entries by label, other names as fresh registry entries."""
+    by_label = {entry.label: entry for entry in suite_models}
+    return [by_label.get(name) or ModelEntry(name) for name in names]
+
+
+def _split_list(text):
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="recsys-bench", description="Benchmark recsys recommenders and their peers on registered data sets.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    datasets = commands.add_parser("datasets", help="list the registered data sets")
+    datasets.add_argument("--data-home", help="folder holding the data sets (default: $RECSYS_DATA_HOME)")
+
+    download = commands.add_parser("download", help="download a data set into the data home")
+    download.add_argument("name")
+    download.add_argument("--data-home")
+
+    describe = commands.add_parser("describe", help="summarise a data set")
+    describe.add_argument("name")
+    describe.add_argument("--data-home")
+
+    commands.add_parser("models", help="list the registered models")
+
+    run = commands.add_parser("run", help="evaluate models on a data set")
+    run.add_argument("suite", nargs="?", help="a suite TOML file (benchmarks/suites/*.toml)")
+    run.add_argument("--dataset", help="registered data set (default: synthetic)")
+    run.add_argument("--models", help="comma-separated registry names or suite labels (default: pop,random)")
+    run.add_argument("--param", action="append", default=[], metavar="MODEL.KEY=VALUE",
+                     help="set a model parameter; VALUE is a TOML/JSON literal (repeatable)")
+    run.add_argument("--protocol", help=f"one of {', '.join(PROTOCOLS)} (default: strong)")
+    run.add_argument("--metrics", help="comma-separated, e.g. ndcg@10,recall@20 "
+                     f"(default: {','.join(DEFAULT_METRICS['topn'])}; ratings-kfold: rmse,mae)")
+    run.add_argument("--folds", type=int, help="number of folds (default: 5)")
+    run.add_argument("--seed", type=int, help="seed of the splits (default: 0)")
+    run.add_argument("--n-jobs", type=int, default=1, help="parallel (model, fold) pairs; timings become concurrent")
+    run.add_argument("--output", help="write the results to FILE.json, FILE.csv or FILE.md")
+    run.add_argument("--plot", help="write a PNG bar chart of the first metric")
+    run.add_argument("--data-home")
+    run.add_argument("--download", action="store_true", help="download the data set if it is absent")
+    return parser
+
+
+def _short_license(text):
+    return text.replace(";", ":").split(":")[0].strip()
+
+
+def _folder_size(info, data_home):
+    if info.format == "generated":
+        return "generated"
+    if not info.is_present(data_home):
+        return "-"
+    total = sum(path.stat().st_size for path in info.path(data_home).rglob("*") if path.is_file())
+    return f"{total / 2**20:.1f} MiB"
+
+
+def _cmd_datasets(args, console):
+    table = Table(title="registered data sets")
+    table.add_column("name", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("license", max_width=48, no_wrap=True, overflow="ellipsis")
+    table.add_column("present", no_wrap=True)
+    for info in _datasets_function("list_datasets")():
+        present = info.is_present(args.data_home)
+        table.add_row(info.name, _folder_size(info, args.data_home), _short_license(info.license),
+                      "yes" if present else "no")
+    console.print(table)
+
+
+def _cmd_download(args, console):
+    path = _datasets_function("fetch_dataset")(args.name, data_home=args.data_home, download=True)
+    console.print(f"{args.name}: {path}")
+
+
+def _cmd_describe(args, console):
+    summary = load_data(args.name, args.data_home, download=False).describe()
+    table = Table(title=args.name, show_header=False)
+    table.add_column("field", no_wrap=True)
+    table.add_column("value")
+    for key, value in summary.items():
+        if hasattr(value, "to_dict"):
+            value = ", ".join(f"{stat} {number:.4g}" for stat, number in value.to_dict().items())
+        elif isinstance(value, float):
+            value = f"{value:.6g}"
+        elif isinstance(value, tuple):
+            value = " to ".join(str(part) for part in value)
+        table.add_row(key, str(value))
+    console.print(table)
+
+
+def _cmd_models(args, console):
+    table = Table(title="registered models")
+    for header in ("name", "task", "peer", "available", "description"):
+        table.add_column(header, no_wrap=header != "description")
+    for spec in list_models():
+        table.add_row(spec.name, spec.task, spec.peer or "-", "yes" if spec.available else "no", spec.description)
+    console.print(table)
+
+
+def _suite_from_args(args):
+    suite = load_suite(args.suite) if args.suite else Suite()
+    suite = suite.override(dataset=args.dataset, protocol=args.protocol, folds=args.folds, seed=args.seed,
+                           metrics=tuple(_split_list(args.metrics)) if args.metrics else None)
+    models = select_models(suite.models, _split_list(args.models)) if args.models else list(suite.models)
+    return suite.override(models=tuple(apply_param_overrides(models, args.param)))
+
+
+def _progress_factory(console):
+    def start(total):
+        progress = Progress(TextColumn("running"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=console, transient=True, disable=not console.is_terminal)
+        progress.start()
+        task = progress.add_task("folds", total=total)
+
+        def advance():
+            progress.advance(task)
+            if progress.finished:
+                progress.stop()
+
+        if total == 0:
+            progress.stop()
+        return advance
+
+    return start
+
+
+def _cmd_run(args, console, argv):
+    suite = _suite_from_args(args)
+    if suite.protocol not in PROTOCOLS:
+        raise CommandError(f"unknown protocol {suite.protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
+    if PROTOCOLS[suite.protocol][0] == "rating" and suite.dataset_options.get("binarize") is not None:
+        raise CommandError("the suite binarises the ratings, which the ratings-kfold protocol needs; "
+                           "drop dataset_options.binarize or use a top-N protocol.")
+    if args.output:
+        check_output_path(args.output)  # fail now rather than after the whole run
+    try:
+        data = load_data(suite.dataset, args.data_home, download=args.download)
+    except KeyError as error:
+        raise CommandError(error.args[0]) from None
+    data = apply_dataset_options(data, suite.dataset_options)
+    result = run_benchmark(
+        data, list(suite.models), protocol=suite.protocol, metrics=suite.metrics, n_folds=suite.folds,
+        random_state=suite.seed, n_jobs=args.n_jobs, dataset_name=suite.dataset,
+        command=shlex.join(["recsys-bench", *argv]),
+        on_skip=lambda label, reason: console.print(f"skipped {label}: {reason}"),
+        progress=_progress_factory(console),
+    )
+    result.metadata["suite"] = suite.name
+    result.metadata["dataset_options"] = suite.dataset_options
+    console.print(rich_table(result))
+    if args.output:
+        write_output(result, args.output)
+        console.print(f"wrote {args.output}")
+    if args.plot:
+        plot(result, args.plot)
+        console.print(f"wrote {args.plot}")
+    return result
+
+
+def main(argv=None):
+    """Run ``recsys-bench`` with the arguments argv (``sys.argv[1:]`` by default); return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    console = Console()
+    if not console.is_terminal:
+        # Piped or captured output is read by programs and people alike: never truncate columns.
+        console.width = max(console.width, 160)
+    handlers = {"datasets": _cmd_datasets, "download": _cmd_download, "describe": _cmd_describe,
+                "models": _cmd_models}
+    try:
+        if args.command == "run":
+            _cmd_run(args, console, argv)
+        else:
+            handlers[args.command](args, console)
+    except (CommandError, ValueError, KeyError, FileNotFoundError, ImportError) as error:
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        Console(stderr=True, soft_wrap=True).print(f"recsys-bench: error: {message}", highlight=False, markup=False)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

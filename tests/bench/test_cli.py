@@ -1,0 +1,247 @@
+"""recsys-bench end to end, through main(argv), on small generated data."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from sklearn.model_selection import KFold
+
+from recsys.base import BaseRatingPredictor
+from recsys.baselines import PopularityRecommender
+from recsys.bench import _registry, cli, register_model
+from recsys.datasets import make_interactions, make_ratings
+from recsys.metrics import ndcg_at_k, split_rows
+
+SMALL_DATA = {
+    "synthetic": lambda: make_interactions(300, 80, density=0.08, random_state=0),
+    "tiny-ratings": lambda: make_ratings(120, 40, density=0.2, random_state=0),
+}
+
+
+@pytest.fixture(autouse=True)
+def small_datasets(monkeypatch):
+    """Serve small generated data under the names the tests use; other names go to the real loaders."""
+    real_load = cli.load_data
+
+    def load(name, data_home=None, download=False):
+        if name in SMALL_DATA:
+            return SMALL_DATA[name]()
+        return real_load(name, data_home, download)
+
+    monkeypatch.setattr(cli, "load_data", load)
+
+
+class ItemMeanPredictor(BaseRatingPredictor):
+    """Predicts each item's mean training rating, shrunk towards the global mean."""
+
+    def __init__(self, shrinkage=0.0):
+        self.shrinkage = shrinkage
+
+    def _fit(self, users, items, ratings):
+        sums = np.bincount(items, weights=ratings, minlength=self.n_items_)
+        counts = np.bincount(items, minlength=self.n_items_)
+        self.item_means_ = (sums + self.shrinkage * self.global_mean_) / (counts + self.shrinkage)
+
+    def _predict(self, users, items):
+        return np.where(items >= 0, self.item_means_[items], self.global_mean_)
+
+
+@pytest.fixture
+def rating_model():
+    register_model("test-item-mean", ItemMeanPredictor, task="rating", description="item mean (test)")
+    yield "test-item-mean"
+    _registry._MODELS.pop("test-item-mean")
+
+
+def run_json(tmp_path, *arguments):
+    output = tmp_path / "result.json"
+    assert cli.main(["run", *arguments, "--output", str(output)]) == 0
+    return json.loads(output.read_text())
+
+
+def fold_metrics(document, label):
+    return [fold for fold in document["folds"] if fold["label"] == label]
+
+
+def test_run_prints_a_table_of_models_and_metrics(capsys):
+    assert cli.main(["run", "--folds", "2"]) == 0
+    out = capsys.readouterr().out
+    for text in ("pop", "random", "ndcg@10", "recall@20", "precision@10", "fit (s)", "peak MiB"):
+        assert text in out
+
+
+def test_json_holds_every_fold_and_the_metadata(tmp_path):
+    document = run_json(tmp_path, "--folds", "3", "--metrics", "ndcg@10,recall@5")
+    meta = document["metadata"]
+    assert meta["protocol"] == "strong" and meta["folds"] == 3 and meta["dataset"] == "synthetic"
+    assert meta["metrics"] == ["ndcg@10", "recall@5"]
+    assert meta["machine"]["cpu_count"] >= 1 and meta["versions"]["numpy"] == np.__version__
+    assert meta["command"].startswith("recsys-bench run")
+    assert len(document["folds"]) == 6
+    for row in document["summary"]:
+        folds = fold_metrics(document, row["label"])
+        assert row["ndcg@10"] == pytest.approx(np.mean([fold["ndcg@10"] for fold in folds]))
+        assert row["ndcg@10_std"] == pytest.approx(np.std([fold["ndcg@10"] for fold in folds]))
+
+
+def test_csv_and_markdown_hold_the_json_numbers(tmp_path):
+    document = run_json(tmp_path, "--folds", "2", "--seed", "3")
+    assert cli.main(["run", "--folds", "2", "--seed", "3", "--output", str(tmp_path / "r.csv")]) == 0
+    assert cli.main(["run", "--folds", "2", "--seed", "3", "--output", str(tmp_path / "r.md")]) == 0
+    with open(tmp_path / "r.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [(row["label"], int(row["fold"])) for row in rows] == \
+        [(fold["label"], fold["fold"]) for fold in document["folds"]]
+    for row, fold in zip(rows, document["folds"]):
+        assert float(row["ndcg@10"]) == pytest.approx(fold["ndcg@10"])
+    markdown = (tmp_path / "r.md").read_text()
+    assert "| model | ndcg@10 | recall@20 | precision@10 |" in markdown
+    pop = next(row for row in document["summary"] if row["label"] == "pop")
+    assert f"| pop | {pop['ndcg@10']:.4f} ± {pop['ndcg@10_std']:.4f} |" in markdown
+
+
+def test_param_override_reaches_the_model(tmp_path):
+    default = run_json(tmp_path, "--models", "random", "--folds", "2")
+    changed = run_json(tmp_path, "--models", "random", "--folds", "2", "--param", "random.random_state=7")
+    assert changed["metadata"]["models"][0]["estimator"] == "RandomRecommender(random_state=7)"
+    assert [f["ndcg@10"] for f in default["folds"]] != [f["ndcg@10"] for f in changed["folds"]]
+
+
+def test_param_values_are_parsed_as_literals():
+    assert cli.parse_value("7") == 7
+    assert cli.parse_value("0.5") == 0.5
+    assert cli.parse_value("true") is True
+    assert cli.parse_value("[1, 2]") == [1, 2]
+    assert cli.parse_value('{"a": 1}') == {"a": 1}
+    assert cli.parse_value("weights") == "weights"
+
+
+def test_same_seed_same_numbers_other_seed_other_numbers(tmp_path):
+    first = run_json(tmp_path, "--folds", "2", "--seed", "1")
+    again = run_json(tmp_path, "--folds", "2", "--seed", "1")
+    other = run_json(tmp_path, "--folds", "2", "--seed", "2")
+    numbers = lambda document: [fold["ndcg@10"] for fold in document["folds"]]
+    assert numbers(first) == numbers(again)
+    assert numbers(first) != numbers(other)
+
+
+def test_strong_protocol_numbers_for_pop_equal_a_manual_computation(tmp_path):
+    document = run_json(tmp_path, "--models", "pop", "--folds", "3", "--seed", "5", "--metrics", "ndcg@10")
+    X = SMALL_DATA["synthetic"]().to_csr(values="binary")
+    expected = []
+    splitter = KFold(n_splits=3, shuffle=True, random_state=5)
+    for index, (train, test) in enumerate(splitter.split(np.arange(X.shape[0]))):
+        fold_in, held_out = split_rows(X[test], 0.8, random_state=5 + index)
+        scored = np.diff(held_out.indptr) > 0
+        ids, _ = PopularityRecommender().fit(X[train]).recommend(fold_in[scored], n=10)
+        expected.append(ndcg_at_k(held_out[scored], ids, k=10))
+    assert [fold["ndcg@10"] for fold in document["folds"]] == pytest.approx(expected, rel=1e-12)
+
+
+def test_suite_file_with_a_model_twice_and_command_line_overrides(tmp_path):
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        '[suite]\nname = "two-pops"\ndataset = "synthetic"\nfolds = 4\nseed = 1\nmetrics = ["ndcg@5"]\n\n'
+        '[[models]]\nname = "pop"\nlabel = "pop-users"\n\n'
+        '[[models]]\nname = "pop"\nlabel = "pop-weights"\nparams = { count = "weights" }\n'
+    )
+    document = run_json(tmp_path, str(suite), "--folds", "2")
+    meta = document["metadata"]
+    assert meta["suite"] == "two-pops" and meta["folds"] == 2 and meta["seed"] == 1
+    assert meta["metrics"] == ["ndcg@5"]
+    assert [model["estimator"] for model in meta["models"]] == \
+        ["PopularityRecommender()", "PopularityRecommender(count='weights')"]
+    only_weights = run_json(tmp_path, str(suite), "--models", "pop-weights", "--param", "pop-weights.count=users")
+    assert [model["label"] for model in only_weights["metadata"]["models"]] == ["pop-weights"]
+    assert only_weights["metadata"]["models"][0]["params"] == {"count": "users"}
+
+
+@pytest.mark.parametrize("suite_name", ["synthetic.toml", "ml100k-topn.toml"])
+def test_shipped_suites_parse(suite_name):
+    from pathlib import Path
+
+    from recsys.bench import load_suite
+
+    suite = load_suite(Path(__file__).resolve().parents[2] / "benchmarks" / "suites" / suite_name)
+    assert suite.protocol == "strong" and {entry.name for entry in suite.models} >= {"pop", "random"}
+
+
+def test_ratings_kfold_scores_a_rating_model(tmp_path, rating_model):
+    document = run_json(tmp_path, "--dataset", "tiny-ratings", "--protocol", "ratings-kfold",
+                        "--models", rating_model, "--folds", "3")
+    assert document["metadata"]["metrics"] == ["rmse", "mae"]
+    assert len(document["folds"]) == 3
+    for fold in document["folds"]:
+        assert 0 < fold["mae"] <= fold["rmse"] < 4
+
+
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        (["--models", "pop,nope"], "unknown model 'nope'"),
+        (["--protocol", "sideways"], "unknown protocol 'sideways'"),
+        (["--metrics", "ndgc@10"], "unknown ranking metric 'ndgc@10'"),
+        (["--metrics", "ndcg@ten"], "positive integer"),
+        (["--dataset", "no-such-data"], "no-such-data"),
+        (["--protocol", "ratings-kfold", "--dataset", "tiny-ratings"], "is a topn model"),
+        (["--param", "pop"], "MODEL.KEY=VALUE"),
+        (["--param", "lightgcn.layers=2"], "no model 'lightgcn'"),
+        (["--param", "pop.colour=1"], "rejects its parameters"),
+        (["--output", "result.xlsx"], "extension"),
+    ],
+)
+def test_mistakes_get_one_clear_error(capsys, arguments, message):
+    assert cli.main(["run", "--folds", "2", *arguments]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_rating_model_under_a_topn_protocol_is_refused(capsys, rating_model):
+    assert cli.main(["run", "--models", rating_model]) == 2
+    assert "run it with --protocol ratings-kfold" in capsys.readouterr().err
+
+
+def test_unavailable_model_is_skipped_with_its_reason(capsys, tmp_path):
+    register_model("test-needs-peer", PopularityRecommender, task="topn", requires=("no_such_module_xyz",))
+    try:
+        document = run_json(tmp_path, "--models", "pop,test-needs-peer", "--folds", "2")
+    finally:
+        _registry._MODELS.pop("test-needs-peer")
+    assert "skipped test-needs-peer: needs no_such_module_xyz" in capsys.readouterr().out
+    assert document["skipped"] == {"test-needs-peer": "needs no_such_module_xyz (pip install 'recsys[peers]')"}
+    assert {fold["label"] for fold in document["folds"]} == {"pop"}
+
+
+def test_models_command_lists_the_registry(capsys):
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    assert "pop" in out and "random" in out and "topn" in out
+
+
+def test_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    assert cli.main(["run", "--folds", "2", "--plot", str(tmp_path / "ndcg.png")]) == 0
+    assert (tmp_path / "ndcg.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_parallel_jobs_give_the_sequential_numbers(tmp_path):
+    sequential = run_json(tmp_path, "--folds", "2")
+    parallel = run_json(tmp_path, "--folds", "2", "--n-jobs", "2")
+    assert [f["ndcg@10"] for f in parallel["folds"]] == [f["ndcg@10"] for f in sequential["folds"]]
+
+
+def test_datasets_command_lists_the_registry(capsys):
+    assert cli.main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    assert "synthetic" in out and "generated" in out and "ml-100k" in out
+
+
+@pytest.mark.realdata
+def test_strong_protocol_on_movielens_100k(real_data_home, real_dataset, tmp_path):
+    real_dataset("ml-100k", "u.data")
+    document = run_json(tmp_path, "--dataset", "ml-100k", "--models", "pop,random", "--protocol", "strong",
+                        "--data-home", str(real_data_home))
+    assert document["metadata"]["n_users"] == 943 and len(document["folds"]) == 10
+    summary = {row["label"]: row for row in document["summary"]}
+    assert summary["pop"]["ndcg@10"] > 2 * summary["random"]["ndcg@10"]
