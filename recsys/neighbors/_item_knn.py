@@ -1,0 +1,114 @@
+"""Item-based k-nearest-neighbours top-N recommender."""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from recsys.base import BaseRecommender
+from recsys.neighbors._similarity import (
+    VectorWeighting,
+    knn_parameter_constraints,
+    top_k_similarity,
+    top_n_of_rows,
+)
+
+
+class ItemKNN(BaseRecommender):
+    """Recommend the items most similar to those a user interacted with.
+
+    Each item keeps its ``k`` most similar other items (a sparse item x item
+    matrix computed in bounded-memory blocks, see
+    :mod:`recsys.neighbors._similarity`); a user's score for item j is
+    ``sum_i x_ui * sim(j, i)`` over the neighbours i of j.
+
+    Parameters
+    ----------
+    k : int, default=100
+        Neighbours kept per item. A k of at least ``n_items - 1`` keeps every
+        other item with a positive similarity (k is clamped, not an error).
+    similarity : {"cosine", "asymmetric", "jaccard", "tfidf", "bm25"}, default="cosine"
+        "tfidf" and "bm25" reweight the user dimension (users with many
+        interactions count less) and then take the cosine; "jaccard"
+        binarises the interactions; "asymmetric" is the asymmetric cosine
+        ``a.b / (|a|^(2 alpha) |b|^(2 (1 - alpha)))`` with a the target item.
+    shrink : float, default=0.0
+        Added to the similarity's denominator: damps similarities supported by
+        few common users.
+    alpha : float in [0, 1], default=0.5
+        Asymmetry of "asymmetric" (0.5 is the cosine); unused otherwise.
+    normalize : bool, default=True
+        False uses the raw dot product of the (reweighted) item vectors instead
+        of the cosine-type similarities; Jaccard is always normalised.
+
+    Attributes
+    ----------
+    similarity_ : scipy.sparse.csr_matrix of shape (n_items, n_items)
+        Row j holds item j's neighbours and their similarities; the diagonal is
+        empty and an item nobody interacted with has an empty row and column.
+    n_items_ : int
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> from recsys.neighbors import ItemKNN
+    >>> X = sp.csr_matrix([[1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 1, 1]])
+    >>> model = ItemKNN(k=2).fit(X)
+    >>> ids, scores = model.recommend(sp.csr_matrix([[1, 0, 0, 0]]), n=2)
+    >>> ids
+    array([[1, 2]])
+    >>> model.similar_items([0], n=1)[0]
+    array([[1]])
+    """
+
+    _parameter_constraints = knn_parameter_constraints()
+
+    def __init__(self, k=100, similarity="cosine", shrink=0.0, alpha=0.5, normalize=True):
+        self.k = k
+        self.similarity = similarity
+        self.shrink = shrink
+        self.alpha = alpha
+        self.normalize = normalize
+
+    def fit(self, X, y=None):
+        self._validate_params()
+        return super().fit(X, y)
+
+    fit.__doc__ = BaseRecommender.fit.__doc__
+
+    def _fit(self, X):
+        item_vectors = VectorWeighting(self.similarity).fit_transform(X.T.tocsr())
+        self.similarity_ = top_k_similarity(
+            item_vectors, item_vectors, self.k, similarity=self.similarity, shrink=self.shrink,
+            alpha=self.alpha, normalize=self.normalize, exclude_self=True,
+        )
+
+    def _score(self, X):
+        return (X @ self.similarity_.T).toarray()
+
+    def similar_items(self, item_ids, n=10):
+        """Return the n most similar items of each item, itself excluded.
+
+        Parameters
+        ----------
+        item_ids : int or array-like of int
+            Item indices.
+        n : int, default=10
+
+        Returns
+        -------
+        ids, scores : ndarray of shape (n,) for one item, (len(item_ids), n) otherwise
+            Best first; id -1 and score -inf pad items with fewer than n
+            neighbours.
+        """
+        check_is_fitted(self)
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}.")
+        items = np.asarray(item_ids)
+        if not np.issubdtype(items.dtype, np.integer):
+            raise TypeError(f"item_ids must be integer item indices; got dtype {items.dtype}.")
+        flat = items.ravel()
+        if flat.size and (flat.min() < 0 or flat.max() >= self.n_items_):
+            raise ValueError(f"item_ids must be item indices in [0, {self.n_items_}).")
+        ids, scores = top_n_of_rows(self.similarity_, flat, n)
+        if items.ndim == 0:
+            return ids[0], scores[0]
+        return ids, scores
