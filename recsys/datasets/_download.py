@@ -6,6 +6,7 @@ and only a verified result is renamed into place.
 """
 
 import hashlib
+import http.client
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ import warnings
 import zipfile
 from pathlib import Path
 
-from recsys.datasets._catalog import get_dataset_info
+from recsys.datasets._catalog import DatasetInfo, get_dataset_info
 from recsys.datasets._home import get_data_home
 
 _CHUNK = 1 << 20
@@ -223,8 +224,8 @@ def fetch_dataset(name, data_home=None, download=True, progressbar=None, verify=
 
     Parameters
     ----------
-    name : str
-        A registry entry (see :func:`list_datasets`).
+    name : str or DatasetInfo
+        A registry entry (see :func:`list_datasets`), or an entry object.
     data_home : path-like, default=None
         See :func:`get_data_home`.
     download : bool, default=True
@@ -253,7 +254,8 @@ def fetch_dataset(name, data_home=None, download=True, progressbar=None, verify=
     >>> fetch_dataset("ml-100k", download=False)  # doctest: +SKIP
     PosixPath('.../ml-100k')
     """
-    info = get_dataset_info(name)
+    info = name if isinstance(name, DatasetInfo) else get_dataset_info(name)
+    name = info.name
     if info.format == "generated":
         raise ValueError(f"{name!r} is generated, it has no files; use load_dataset({name!r}).")
     missing = info.missing_files(data_home)
@@ -265,7 +267,7 @@ def fetch_dataset(name, data_home=None, download=True, progressbar=None, verify=
             raise DatasetNotFoundError(_missing_message(info, data_home, missing, ""))
         try:
             _download_entry(info, data_home, progressbar)
-        except (OSError, zipfile.BadZipFile, tarfile.TarError) as error:
+        except (OSError, http.client.HTTPException, zipfile.BadZipFile, tarfile.TarError) as error:
             raise DatasetNotFoundError(_missing_message(
                 info, data_home, missing, f"The download failed: {error}")) from error
         missing = info.missing_files(data_home)
