@@ -1,0 +1,26 @@
+"""Locality-sensitive hashing: MinHash, SimHash, p-stable hashes and LSH indexes."""
+
+from recsys.hashing._bands import candidate_probability, optimal_bands_rows
+from recsys.hashing._jaccard import (
+    jaccard_from_signatures,
+    pairwise_jaccard,
+    pairwise_jaccard_from_signatures,
+)
+from recsys.hashing._minhash import MinHasher
+from recsys.hashing._minhash_lsh import MinHashLSH
+from recsys.hashing._pstable import PStableHasher
+from recsys.hashing._simhash import SimHasher, cosine_from_hamming, hamming_distance
+
+__all__ = [
+    "MinHashLSH",
+    "MinHasher",
+    "PStableHasher",
+    "SimHasher",
+    "candidate_probability",
+    "cosine_from_hamming",
+    "hamming_distance",
+    "jaccard_from_signatures",
+    "optimal_bands_rows",
+    "pairwise_jaccard",
+    "pairwise_jaccard_from_signatures",
+]

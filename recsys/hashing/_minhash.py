@@ -1,0 +1,212 @@
+"""MinHash signatures of sets, bit-identical to datasketch."""
+
+import itertools
+import numbers
+import operator
+from typing import ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from recsys.hashing._schemes import (
+    SCHEMES,
+    empty_value,
+    hash_tokens,
+    make_permutations,
+    permute,
+    signature_dtype,
+)
+from recsys.hashing._setmin import set_minimum
+
+
+def check_set_matrix(X, name="X"):
+    """Return X, a matrix whose rows are sets over its columns, as a binary CSR matrix."""
+    X = sp.csr_matrix(X) if sp.issparse(X) else sp.csr_matrix(np.asarray(X))
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-dimensional (sets x elements); got shape {X.shape}.")
+    X.sum_duplicates()
+    X.eliminate_zeros()
+    if X.nnz and not np.all(X.data == 1):
+        bad = X.data[X.data != 1][0]
+        raise ValueError(
+            f"{name} must be a binary matrix (1 = element in the set) but holds the value {bad!r}; "
+            "binarise it first, e.g. X = (X > 0).astype(np.int8) or X.astype(bool)."
+        )
+    X.sort_indices()
+    return X
+
+
+def tokens_to_csr(X, vocabulary=None, name="X"):
+    """Encode an iterable of token sets as a binary CSR matrix over a vocabulary.
+
+    Returns the matrix and the vocabulary (dict token -> column), extended in
+    place with the tokens first seen here when one is given. ``str`` tokens
+    are kept distinct from ``bytes`` ones here; hashing encodes ``str`` as
+    UTF-8, so ``"a"`` and ``b"a"`` get the same hash value.
+    """
+    vocabulary = {} if vocabulary is None else vocabulary
+    sets = X if isinstance(X, (list, tuple)) else list(X)
+    for position, tokens in enumerate(sets):
+        if isinstance(tokens, (str, bytes)) or not hasattr(tokens, "__iter__"):
+            raise TypeError(
+                f"{name}[{position}] is a single {type(tokens).__name__}, not a set of tokens; "
+                f"wrap it in a list ([{tokens!r}]) or split it into tokens first."
+            )
+    sets = [tokens if isinstance(tokens, (list, tuple)) else list(tokens) for tokens in sets]
+    lengths = np.fromiter(map(len, sets), dtype=np.int64, count=len(sets))
+    flat = list(itertools.chain.from_iterable(sets))
+    # dict.fromkeys and itemgetter loop in C: one hash-table probe per token.
+    try:
+        for token in dict.fromkeys(flat):
+            vocabulary.setdefault(token, len(vocabulary))
+    except TypeError as error:
+        raise TypeError(f"tokens in {name} must be hashable str or bytes: {error}") from None
+    if len(flat) > 1:
+        codes = np.array(operator.itemgetter(*flat)(vocabulary), dtype=np.int64)
+    else:
+        codes = np.array([vocabulary[token] for token in flat], dtype=np.int64)
+    indptr = np.zeros(len(sets) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    matrix = sp.csr_matrix((np.ones(len(codes), dtype=np.int8), codes, indptr),
+                           shape=(len(sets), len(vocabulary)))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1
+    return matrix, vocabulary
+
+
+def token_bytes(tokens):
+    encoded = []
+    for token in tokens:
+        if isinstance(token, str):
+            encoded.append(token.encode("utf-8"))
+        elif isinstance(token, (bytes, bytearray, memoryview)):
+            encoded.append(bytes(token))
+        else:
+            raise TypeError(
+                f"tokens must be str or bytes; got {type(token).__name__} ({token!r}). "
+                "Convert them first, e.g. [str(t) for t in tokens], or pass a sparse matrix "
+                "whose columns are the elements."
+            )
+    return encoded
+
+
+class MinHasher(TransformerMixin, BaseEstimator):
+    """MinHash signatures of sets, equal value for value to datasketch's.
+
+    Each row of the output estimates the Jaccard similarity of two sets as the
+    share of positions where their signatures agree (see
+    :func:`jaccard_from_signatures`).
+
+    Parameters
+    ----------
+    n_perm : int, default=128
+        Number of permutations (signature length).
+    seed : int, default=1
+        Seed of the permutations, as in ``datasketch.MinHash(seed=...)``.
+    scheme : {"affine32", "affine64", "legacy"}, default="affine32"
+        datasketch's permutation scheme: ``"affine32"`` is its default since
+        2.0 (uint32 output), ``"affine64"`` its 64-bit variant and
+        ``"legacy"`` the scheme of datasketch < 2.0 (both uint64 output).
+
+    Attributes
+    ----------
+    permutations_ : ndarray of shape (2, n_perm)
+        The (a, b) parameters of the permutations, datasketch's
+        ``MinHash.permutations``.
+
+    Notes
+    -----
+    Input is either
+
+    - an iterable of iterables of ``str`` or ``bytes`` tokens: row i's
+      signature equals ``datasketch.MinHash(num_perm=n_perm, seed=seed,
+      scheme=scheme)`` updated with the tokens of set i (``str`` tokens
+      encoded as UTF-8), so signatures can move between the libraries;
+    - or a binary matrix (sparse or dense) whose rows are sets over its
+      columns: column j is the token ``str(j).encode("ascii")``, a stable
+      function of j alone, so the same column always gets the same hash
+      whatever the matrix and ``transform(X)`` equals ``transform`` of the
+      token lists ``[[str(j) for j in row] ...]``.
+
+    Each distinct token is hashed once; the per-set minimum runs in one
+    compiled pass over all sets. An empty set's signature is the maximum
+    value of the scheme in every position (datasketch's empty ``MinHash``);
+    :func:`jaccard_from_signatures` gives it similarity 0 with every set.
+
+    Examples
+    --------
+    >>> from recsys.hashing import MinHasher, jaccard_from_signatures
+    >>> hasher = MinHasher(n_perm=64, seed=1)
+    >>> signatures = hasher.fit_transform([["a", "b", "c"], ["a", "b", "d"]])
+    >>> signatures.shape, signatures.dtype
+    ((2, 64), dtype('uint32'))
+    >>> float(jaccard_from_signatures(signatures[:1], signatures[1:])[0]) > 0
+    True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_perm": [Interval(numbers.Integral, 1, None, closed="left")],
+        "seed": [Interval(numbers.Integral, 0, 2**32 - 1, closed="both")],
+        "scheme": [StrOptions(set(SCHEMES))],
+    }
+
+    def __init__(self, n_perm=128, seed=1, scheme="affine32"):
+        self.n_perm = n_perm
+        self.seed = seed
+        self.scheme = scheme
+
+    def fit(self, X=None, y=None):
+        """Draw the permutations; X is not looked at (MinHash needs no training).
+
+        Parameters
+        ----------
+        X : ignored
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        self.permutations_ = make_permutations(self.n_perm, self.seed, self.scheme)
+        return self
+
+    def transform(self, X):
+        """Return the MinHash signatures of the sets in X.
+
+        Parameters
+        ----------
+        X : sparse or dense binary matrix of shape (n_sets, n_elements), or iterable of iterables of str or bytes
+            The sets (see Notes of the class).
+
+        Returns
+        -------
+        signatures : ndarray of shape (n_sets, n_perm), uint32 or uint64
+        """
+        check_is_fitted(self)
+        if sp.issparse(X) or (isinstance(X, np.ndarray) and X.dtype != object):
+            matrix = check_set_matrix(X)
+            used = np.unique(matrix.indices)
+            # Only the columns that occur are hashed; the rest never enter a minimum.
+            column_values = np.zeros((matrix.shape[1], self.n_perm), dtype=signature_dtype(self.scheme))
+            tokens = [str(j).encode("ascii") for j in used.tolist()]
+            column_values[used] = permute(hash_tokens(tokens, self.scheme), self.permutations_, self.scheme)
+        else:
+            matrix, vocabulary = tokens_to_csr(X)
+            hashes = hash_tokens(token_bytes(vocabulary), self.scheme)
+            column_values = permute(hashes, self.permutations_, self.scheme)
+        return set_minimum(matrix.indptr, matrix.indices, column_values, empty_value(self.scheme))
+
+    def fit_transform(self, X, y=None):
+        """Fit, then return the signatures of X (see :meth:`transform`)."""
+        return self.fit(X).transform(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        tags.requires_fit = True
+        return tags
