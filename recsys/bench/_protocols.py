@@ -144,7 +144,8 @@ def holdout(data, n_folds=1, random_state=0, test_size=0.2):
     """
     n_folds = check_positive_int(n_folds, "folds")
     train_test_split = _model_selection("train_test_split")
-    return [_weak_fold(index, *train_test_split(data, test_size=test_size, random_state=random_state + index))
+    return [_weak_fold(index, *train_test_split(data, test_size=test_size, by="interaction",
+                                                       random_state=random_state + index))
             for index in range(n_folds)]
 
 

@@ -61,7 +61,7 @@ def _fold_records(result):
     return [
         {"label": fold.label, "model": fold.model, "fold": fold.fold, "fit_time": fold.fit_time,
          "predict_time": fold.predict_time, "peak_memory": fold.peak_memory,
-         "n_evaluated": fold.n_evaluated, **fold.metrics}
+         "n_evaluated": fold.n_evaluated, **fold.metrics, "warnings": fold.warnings}
         for fold in result.folds
     ]
 
@@ -78,7 +78,7 @@ def write_csv(result, path):
     records = _fold_records(result)
     fieldnames = ["label", "model", "fold", *result.metadata["metrics"], *_COST_COLUMNS, "n_evaluated"]
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fieldnames)
+        writer = csv.DictWriter(handle, fieldnames=fieldnames, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(records)
 

@@ -12,6 +12,7 @@ import platform
 import sys
 import time
 import tracemalloc
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -52,6 +53,7 @@ class FoldResult:
     peak_memory: int
     n_evaluated: int
     metrics: dict
+    warnings: list = field(default_factory=list)
     per_user: dict = None
     users: np.ndarray = None
 
@@ -116,19 +118,22 @@ def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace
         tracemalloc.start()
     if trace_memory:
         tracemalloc.reset_peak()
-    try:
-        if spec.task == "topn":
-            _, fit_time = _measure(lambda: estimator.fit(fold.train))
-            n = max(metric.k for metric in metrics)
-            (ids, _), predict_time = _measure(
-                lambda: estimator.recommend(fold.query, n=n, exclude_seen=True))
-        else:
-            _, fit_time = _measure(lambda: estimator.fit(fold.train_pairs, fold.train_ratings))
-            predictions, predict_time = _measure(lambda: estimator.predict(fold.test_pairs))
-        peak = tracemalloc.get_traced_memory()[1] if trace_memory else 0
-    finally:
-        if started_tracing:
-            tracemalloc.stop()
+    # Warnings (e.g. test pairs with a user unseen in fit) belong to the fold's record, not to stderr.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            if spec.task == "topn":
+                _, fit_time = _measure(lambda: estimator.fit(fold.train))
+                n = max(metric.k for metric in metrics)
+                (ids, _), predict_time = _measure(
+                    lambda: estimator.recommend(fold.query, n=n, exclude_seen=True))
+            else:
+                _, fit_time = _measure(lambda: estimator.fit(fold.train_pairs, fold.train_ratings))
+                predictions, predict_time = _measure(lambda: estimator.predict(fold.test_pairs))
+            peak = tracemalloc.get_traced_memory()[1] if trace_memory else 0
+        finally:
+            if started_tracing:
+                tracemalloc.stop()
     if spec.task == "topn":
         per_user = {metric.label: metric.per_user(fold.relevant, ids) for metric in metrics}
         scores = {name: float(np.nanmean(values)) for name, values in per_user.items()}
@@ -138,16 +143,22 @@ def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace
         per_user, n_evaluated = None, len(fold.test_ratings)
     return FoldResult(
         label, spec.name, fold.index, fit_time, predict_time, int(peak), n_evaluated, scores,
+        list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)),
         per_user if keep_per_user else None,
         getattr(fold, "users", None) if keep_per_user else None,
     )
 
 
 def _versions(models):
+    """Installed versions of recsys, its core dependencies and the peers run (by distribution name)."""
+    distributions = metadata.packages_distributions()
     packages = ["recsys", "numpy", "scipy", "scikit-learn", "pandas"]
     for spec in models:
-        if spec.peer:
-            packages.append(spec.peer)
+        for module in (spec.peer, *spec.requires):
+            if module:
+                # A peer is named by its import name (surprise); its version belongs to the
+                # distribution that installs it (scikit-surprise).
+                packages.extend(distributions.get(module, [module]))
     versions = {}
     for package in dict.fromkeys(packages):
         try:

@@ -117,7 +117,11 @@ def build_parser():
 
     commands.add_parser("models", help="list the registered models")
 
-    run = commands.add_parser("run", help="evaluate models on a data set")
+    run = commands.add_parser(
+        "run", help="evaluate models on a data set",
+        description="Evaluate models on a data set. Times are wall-clock seconds per fold; peak MiB is the "
+                    "tracemalloc peak during fit + recommend/predict, which sees numpy arrays but not memory "
+                    "that C/C++ extensions allocate themselves (faiss, implicit), so it understates those models.")
     run.add_argument("suite", nargs="?", help="a suite TOML file (benchmarks/suites/*.toml)")
     run.add_argument("--dataset", help="registered data set (default: synthetic)")
     run.add_argument("--models", help="comma-separated registry names or suite labels (default: pop,random)")
@@ -133,6 +137,8 @@ def build_parser():
     run.add_argument("--plot", help="write a PNG bar chart of the first metric")
     run.add_argument("--data-home")
     run.add_argument("--download", action="store_true", help="download the data set if it is absent")
+    run.add_argument("--no-memory", action="store_true",
+                     help="skip tracemalloc, whose overhead slows pure-Python models; peak MiB is then 0")
     return parser
 
 
@@ -236,6 +242,7 @@ def _cmd_run(args, console, argv):
     result = run_benchmark(
         data, list(suite.models), protocol=suite.protocol, metrics=suite.metrics, n_folds=suite.folds,
         random_state=suite.seed, n_jobs=args.n_jobs, dataset_name=suite.dataset,
+        trace_memory=not args.no_memory,
         command=shlex.join(["recsys-bench", *argv]),
         on_skip=lambda label, reason: console.print(f"skipped {label}: {reason}"),
         progress=_progress_factory(console),

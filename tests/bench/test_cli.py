@@ -174,6 +174,21 @@ def test_ratings_kfold_scores_a_rating_model(tmp_path, rating_model):
     assert len(document["folds"]) == 3
     for fold in document["folds"]:
         assert 0 < fold["mae"] <= fold["rmse"] < 4
+    # pairs of users unseen in a fold's training part are reported in the fold, not on stderr
+    assert any("UnknownPairsWarning" in warning for fold in document["folds"] for warning in fold["warnings"])
+
+
+@pytest.mark.parametrize("protocol, n_folds", [("holdout", 2), ("leave-last-out", 1)])
+def test_weak_generalisation_protocols_run(tmp_path, protocol, n_folds):
+    document = run_json(tmp_path, "--protocol", protocol, "--folds", "2")
+    assert document["metadata"]["folds"] == n_folds
+    summary = {row["label"]: row for row in document["summary"]}
+    assert summary["pop"]["recall@20"] > summary["random"]["recall@20"]
+
+
+def test_no_memory_skips_tracemalloc(tmp_path):
+    document = run_json(tmp_path, "--folds", "2", "--no-memory")
+    assert {fold["peak_memory"] for fold in document["folds"]} == {0}
 
 
 @pytest.mark.parametrize(

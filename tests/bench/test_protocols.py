@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 from sklearn.model_selection import KFold
 
-import recsys.model_selection
 from recsys.bench import (
     ModelEntry,
     holdout,
@@ -72,8 +71,6 @@ def test_unknown_protocol_names_the_choices(data):
         make_folds("temporal", data, 5, 0)
 
 
-@pytest.mark.skipif(not hasattr(recsys.model_selection, "train_test_split"),
-                    reason="recsys.model_selection.train_test_split is not in this checkout yet")
 def test_holdout_scores_users_from_their_train_rows(data):
     folds = holdout(data, n_folds=2, random_state=0)
     assert len(folds) == 2
@@ -82,11 +79,14 @@ def test_holdout_scores_users_from_their_train_rows(data):
         assert fold.query.multiply(fold.relevant).nnz == 0
 
 
-@pytest.mark.skipif(not hasattr(recsys.model_selection, "leave_last_out"),
-                    reason="recsys.model_selection.leave_last_out is not in this checkout yet")
-def test_leave_last_out_holds_out_one_item_per_user(data):
+def test_leave_last_out_holds_out_each_users_latest_item(data):
     (fold,) = leave_last_out(data)
     assert np.all(np.diff(fold.relevant.indptr) == 1)
+    frame = data.to_pandas()
+    latest = frame.loc[frame.groupby("user")["timestamp"].idxmax()].set_index("user")["item"]
+    for row, user in enumerate(fold.users):
+        assert fold.relevant[row].indices[0] == latest[data.user_ids[user]]
+        assert fold.query[row, fold.relevant[row].indices[0]] == 0
 
 
 def test_run_benchmark_keeps_per_user_values(data):
