@@ -113,7 +113,8 @@ def test_ridge_fold_in_matches_least_squares():
     item_factors = rng.normal(size=(30, 4))
     rows = sp.csr_matrix(rng.random((5, 30)) < 0.3, dtype=np.float32)
     regularization = 0.5
-    user_factors = ridge_fold_in(rows, item_factors, regularization, fixed_user_columns=(3,))
+    user_factors = ridge_fold_in(rows, item_factors, fixed_user_columns=(3,),
+                                 penalty=regularization)
     free = item_factors[:, :3]
     for row in range(5):
         target = rows[row].toarray().ravel() - item_factors[:, 3]
