@@ -89,4 +89,6 @@ class PStableHasher(TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        # Codes are integers whatever the input's float dtype.
+        tags.transformer_tags.preserves_dtype = []
         return tags
