@@ -91,20 +91,9 @@ class ALS(ImplicitFactorRecommender):
             random_state=implicit_random_state(self.random_state),
         )
 
-    def fold_in(self, X):
-        """Exact least-squares user factors for the rows of X (see the class docstring).
-
-        Parameters
-        ----------
-        X : sparse matrix of shape (n_rows, n_items)
-
-        Returns
-        -------
-        user_factors : ndarray of shape (n_rows, factors), float32
-        """
+    def _fold_in(self, X):
         from implicit.cpu._als import _least_squares
 
-        X = self._validated_rows(X)
         confidence = X if self.alpha == 1.0 else X * np.float32(self.alpha)
         item_factors = self.item_factors_
         user_factors = np.zeros((X.shape[0], item_factors.shape[1]), dtype=np.float32)

@@ -89,18 +89,6 @@ class BPR(ImplicitFactorRecommender):
             random_state=implicit_random_state(self.random_state),
         )
 
-    def fold_in(self, X):
-        """Ridge-regression user factors for the rows of X (see the class docstring).
-
-        Parameters
-        ----------
-        X : sparse matrix of shape (n_rows, n_items)
-
-        Returns
-        -------
-        user_factors : ndarray of shape (n_rows, factors + 1), float32
-            The last column is 1, multiplying the item bias.
-        """
-        X = self._validated_rows(X)
+    def _fold_in(self, X):
         bias_column = self.item_factors_.shape[1] - 1
         return ridge_fold_in(X, self.item_factors_, (bias_column,))

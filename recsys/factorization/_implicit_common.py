@@ -9,7 +9,7 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from recsys.base import BaseRecommender
-from recsys.utils import check_interaction_matrix
+from recsys.utils._validation import check_positive_int
 
 # Bumped when the layout of saved files changes, so old files fail clearly.
 _SAVE_FORMAT_VERSION = 1
@@ -240,27 +240,79 @@ class FactorModelPersistenceMixin:
 class FactorRecommender(FactorModelPersistenceMixin, ItemSimilarityMixin, BaseRecommender):
     """A recommender scoring ``fold_in(X) @ item_factors_.T``.
 
-    Subclasses set ``user_factors_`` and ``item_factors_`` in ``_fit`` and
-    implement ``fold_in``.
+    Subclasses set ``user_factors_`` and ``item_factors_`` (float32) in
+    ``_fit`` and implement ``_fold_in(X)`` for a validated CSR matrix.
+    ``recommend`` ranks with implicit's ``topk`` (multi-threaded, blocked
+    over items, float32) rather than materialising dense float64 score
+    blocks: at MovieLens-20M scale that is what makes top-N for every user
+    affordable.
     """
 
     def fold_in(self, X):
-        """Return the user factors of the users whose interactions are the rows of X."""
+        """Return the user factors of the users whose interactions are the rows of X.
+
+        How each model folds in is in its class docstring.
+
+        Parameters
+        ----------
+        X : sparse matrix of shape (n_rows, n_items)
+
+        Returns
+        -------
+        user_factors : ndarray of shape (n_rows, n_columns of item_factors_), float32
+        """
+        return self._fold_in(self._validate_for_recommend(X))
+
+    def _fold_in(self, X):
         raise NotImplementedError
 
     def _score(self, X):
-        return self.fold_in(X) @ self.item_factors_.T
+        return self._fold_in(X) @ self.item_factors_.T
 
-    def _validated_rows(self, X):
-        check_is_fitted(self)
-        return check_interaction_matrix(X, n_items=self.n_items_, allow_empty=True)
+    def recommend(self, X, n=10, exclude_seen=True, items=None):
+        from implicit.cpu.topk import topk
+
+        X = self._validate_for_recommend(X)
+        n = check_positive_int(n, "n")
+        excluded = None
+        if items is not None:
+            items = np.asarray(items, dtype=np.int64).ravel()
+            if items.size and (items.min() < 0 or items.max() >= self.n_items_):
+                raise ValueError(f"items must be item indices in [0, {self.n_items_}).")
+            excluded = np.setdiff1d(np.arange(self.n_items_), items).astype(np.int32)
+        user_factors = np.ascontiguousarray(self._fold_in(X), dtype=np.float32)
+        with limit_blas_threads():
+            ids, scores = topk(np.ascontiguousarray(self.item_factors_, dtype=np.float32),
+                               user_factors, min(n, self.n_items_),
+                               filter_query_items=X if exclude_seen else None,
+                               filter_items=excluded)
+        return pad_ranking(ids, scores, n)
+
+    recommend.__doc__ = BaseRecommender.recommend.__doc__
+
+
+def pad_ranking(ids, scores, n):
+    """implicit's topk (ids, scores) as recsys returns them: -1 / -inf where nothing is left.
+
+    implicit marks filtered places with the lowest float32 and cannot return
+    more columns than there are items.
+    """
+    ids = np.asarray(ids, dtype=np.int64).reshape(len(ids), -1)
+    scores = np.asarray(scores, dtype=np.float64).reshape(len(ids), -1)
+    missing = scores <= -np.finfo(np.float32).max
+    ids[missing], scores[missing] = -1, -np.inf
+    width = ids.shape[1]
+    if width < n:
+        ids = np.hstack([ids, np.full((len(ids), n - width), -1, dtype=np.int64)])
+        scores = np.hstack([scores, np.full((len(scores), n - width), -np.inf)])
+    return ids, scores
 
 
 class ImplicitFactorRecommender(FactorRecommender):
     """A recommender fitted by one of the ``implicit`` library's CPU models.
 
     Subclasses implement ``_make_implicit_model()`` returning the unfitted
-    implicit model, and ``fold_in``.
+    implicit model, and ``_fold_in``.
     """
 
     def fit(self, X, y=None):

@@ -92,18 +92,6 @@ class LMF(ImplicitFactorRecommender):
             random_state=implicit_random_state(self.random_state),
         )
 
-    def fold_in(self, X):
-        """Ridge-regression user factors for the rows of X (see the class docstring).
-
-        Parameters
-        ----------
-        X : sparse matrix of shape (n_rows, n_items)
-
-        Returns
-        -------
-        user_factors : ndarray of shape (n_rows, factors + 2), float32
-            ``[x_u, 1, b_u]``.
-        """
-        X = self._validated_rows(X)
+    def _fold_in(self, X):
         item_bias_column = self.item_factors_.shape[1] - 2
         return ridge_fold_in(X, self.item_factors_, (item_bias_column,))

@@ -77,16 +77,5 @@ class PureSVD(FactorRecommender):
         self.user_factors_ = np.asarray(X @ self.item_factors_, dtype=np.float32)
         self.singular_values_ = singular_values.astype(np.float32)
 
-    def fold_in(self, X):
-        """Coordinates ``X @ V`` of the rows of X in the item space.
-
-        Parameters
-        ----------
-        X : sparse matrix of shape (n_rows, n_items)
-
-        Returns
-        -------
-        user_factors : ndarray of shape (n_rows, n_factors), float32
-        """
-        X = self._validated_rows(X)
+    def _fold_in(self, X):
         return np.asarray(X @ self.item_factors_, dtype=np.float32)
