@@ -65,6 +65,10 @@ def _ideal_dcg(y_true, k, transform, discounts):
     """DCG of each user's relevant items sorted by decreasing grade, for all users at once."""
     n_users = y_true.shape[0]
     counts = np.diff(y_true.indptr)
+    if y_true.nnz and np.all(y_true.data == y_true.data[0]):
+        # One grade for all: the ideal list is any min(k, n_relevant) relevant items.
+        ideal_at_length = np.concatenate([[0.0], np.cumsum(transform(y_true.data[0]) * discounts)])
+        return ideal_at_length[np.minimum(counts, k)]
     rows = np.repeat(np.arange(n_users), counts)
     order = np.lexsort((-y_true.data, rows))
     grades = y_true.data[order]

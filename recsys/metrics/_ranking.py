@@ -59,7 +59,8 @@ def relevance_at_ranks(y_true, y_pred):
     n_users, k = y_pred.shape
     _check_distinct(y_pred)
     valid = y_pred >= 0
-    rank_plus_one = np.broadcast_to(np.arange(1.0, k + 1.0), y_pred.shape)
+    # int32 ranks and pattern: half the memory traffic of float64 in the product.
+    rank_plus_one = np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), y_pred.shape)
     if valid.all():
         indptr = np.arange(0, n_users * k + 1, k, dtype=np.int64)
         ranks = sp.csr_matrix((rank_plus_one.ravel(), y_pred.ravel(), indptr), shape=y_true.shape)
@@ -69,7 +70,9 @@ def relevance_at_ranks(y_true, y_pred):
         ranks = sp.csr_matrix((rank_plus_one[valid], y_pred[valid], indptr), shape=y_true.shape)
     # The rows of `ranks` are left unsorted: sorting them costs more than the
     # product itself, and scipy multiplies non-canonical CSR matrices exactly.
-    relevant = sp.csr_matrix((np.ones(y_true.nnz), y_true.indices, y_true.indptr), shape=y_true.shape)
+    relevant = sp.csr_matrix(
+        (np.ones(y_true.nnz, dtype=np.int32), y_true.indices, y_true.indptr), shape=y_true.shape
+    )
     found = sp.csr_matrix(ranks.multiply(relevant))
     found_rows = np.repeat(np.arange(n_users), np.diff(found.indptr))
     found_positions = found.data.astype(np.int64) - 1
