@@ -181,12 +181,13 @@ class MinHashLSH(BaseEstimator):
                 "remove them first or give new keys."
             )
         bands = band_keys(signatures, self.bands_, self.rows_)
-        self._storage.add(keys, signatures, bands, ~_empty_rows(signatures))
+        # The parameters travel with the rows, in the same transaction, so
+        # another process always sees an index it can open.
+        self._storage.add(keys, signatures, bands, ~_empty_rows(signatures),
+                          meta=self._meta(self.n_added_ + n_rows))
         if sets is not None and self.storage == "memory":
             self._append_sets(sets)
         self.n_added_ += n_rows
-        if self.storage == "redis":
-            self._storage.write_meta(self._meta())
         return self
 
     def _append_sets(self, sets):
@@ -221,10 +222,10 @@ class MinHashLSH(BaseEstimator):
         return key in self._storage
 
     # ------------------------------------------------------------------ Redis
-    def _meta(self):
+    def _meta(self, n_added):
         return {"threshold": self.threshold, "n_perm": self.n_perm, "weights": list(self.weights),
                 "seed": self.seed, "scheme": self.scheme, "bands": self.bands_,
-                "rows": self.rows_, "n_added": self.n_added_, "kind": self._encoder.kind,
+                "rows": self.rows_, "n_added": n_added, "kind": self._encoder.kind,
                 "n_columns": self._encoder.n_columns}
 
     @classmethod

@@ -3,7 +3,7 @@
 Both storages answer the same four calls, on keys the user chose and uint64
 band keys (see :func:`recsys.hashing._buckets.band_keys`):
 
-- ``add(keys, signatures, bands)`` / ``remove(keys)``
+- ``add(keys, signatures, bands, bucketed, meta)`` / ``remove(keys, bands)``
 - ``candidates(bands) -> (query_rows, keys)``: distinct pairs sharing a band
 - ``signatures(keys) -> ndarray``
 
@@ -39,7 +39,7 @@ class MemoryStorage:
     def keys(self):
         return list(self._ids)
 
-    def add(self, keys, signatures, bands, bucketed):
+    def add(self, keys, signatures, bands, bucketed, meta=None):
         ids = np.arange(len(self._keys), len(self._keys) + len(keys))
         self._keys.extend(keys)
         self._ids.update(zip(keys, ids.tolist()))
@@ -92,9 +92,9 @@ class RedisStorage:
         self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         self._call(self._client.ping)
 
-    def _call(self, function, *args):
+    def _call(self, function, *args, **kwargs):
         try:
-            return function(*args)
+            return function(*args, **kwargs)
         except self._errors as error:
             raise ConnectionError(
                 f"cannot reach the Redis server at {self.host}:{self.port} ({error}); start it "
@@ -113,9 +113,6 @@ class RedisStorage:
     def __setstate__(self, state):
         self.__init__(**state)
 
-    def write_meta(self, meta):
-        self._call(self._client.hset, f"{self.name}:meta", mapping={k: str(v) for k, v in meta.items()})
-
     def read_meta(self):
         meta = self._call(self._client.hgetall, f"{self.name}:meta")
         return {key.decode(): value.decode() for key, value in meta.items()}
@@ -129,10 +126,13 @@ class RedisStorage:
     def keys(self):
         return [pickle.loads(k) for k in self._call(self._client.hkeys, f"{self.name}:signatures")]
 
-    def add(self, keys, signatures, bands, bucketed):
-        if not keys:
-            return
+    def add(self, keys, signatures, bands, bucketed, meta=None):
         pipe = self._client.pipeline(transaction=True)
+        if meta is not None:
+            pipe.hset(f"{self.name}:meta", mapping={k: str(v) for k, v in meta.items()})
+        if not keys:
+            self._call(pipe.execute)
+            return
         pickled = [pickle.dumps(key) for key in keys]
         pipe.hset(f"{self.name}:signatures",
                   mapping=dict(zip(pickled, (row.tobytes() for row in signatures))))
