@@ -260,3 +260,22 @@ def test_strong_protocol_on_movielens_100k(real_data_home, real_dataset, tmp_pat
     assert document["metadata"]["n_users"] == 943 and len(document["folds"]) == 10
     summary = {row["label"]: row for row in document["summary"]}
     assert summary["pop"]["ndcg@10"] > 2 * summary["random"]["ndcg@10"]
+
+
+def test_describe_prints_the_summary_of_a_data_set(capsys):
+    assert cli.main(["describe", "synthetic"]) == 0
+    out = capsys.readouterr().out
+    assert "n_users" in out and "300" in out and "interactions_per_user" in out
+
+
+def test_download_of_an_unknown_data_set_names_the_known_ones(capsys):
+    assert cli.main(["download", "ml-0k"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown data set 'ml-0k'" in err and "ml-100k" in err
+
+
+@pytest.mark.realdata
+def test_download_of_a_present_data_set_reports_its_folder(real_data_home, real_dataset, capsys):
+    real_dataset("ml-100k", "u.data")
+    assert cli.main(["download", "ml-100k", "--data-home", str(real_data_home)]) == 0
+    assert str(real_data_home / "ml-100k") in capsys.readouterr().out
