@@ -1,0 +1,113 @@
+"""ALS at MovieLens-20M scale: fit, then top-10 for every user, with time and peak RSS.
+
+Generates a users x items matrix of MovieLens-20M shape (138,000 users, 27,000
+items, about 20 million interactions) with a cheap vectorised generator:
+long-tailed (log-normal) user activity and Zipf item popularity, items drawn
+independently per interaction, duplicates merged (so slightly fewer than the
+requested number of distinct pairs). No latent structure: this measures cost,
+not quality.
+
+Then fits recsys.factorization.ALS and calls ``recommend(X, n=10)`` for every
+user (fold-in of each row, as the API always does), recording wall time and
+the process' peak resident set size (``resource.getrusage``) after each step,
+against the size of the CSR matrix and of the factors. With ``--peer`` it also
+fits implicit's AlternatingLeastSquares directly on the same matrix, for the
+fit-time ratio.
+
+    python benchmarks/als_scale.py                      # full size, 15 iterations
+    python benchmarks/als_scale.py --iterations 5       # shorter
+    python benchmarks/als_scale.py --users 13800 --items 2700 --interactions 2000000
+"""
+
+import argparse
+import resource
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def generate(n_users, n_items, n_interactions, random_state=0):
+    """A float32 CSR users x items matrix with long-tailed activity and popularity."""
+    rng = np.random.default_rng(random_state)
+    activity = rng.lognormal(0.0, 1.0, n_users)
+    counts = np.maximum(1, np.round(activity / activity.sum() * n_interactions)).astype(np.int64)
+    counts = np.minimum(counts, n_items)
+    popularity = 1.0 / np.arange(1, n_items + 1) ** 0.8
+    popularity = popularity[rng.permutation(n_items)]
+    items = rng.choice(n_items, size=int(counts.sum()), p=popularity / popularity.sum())
+    users = np.repeat(np.arange(n_users, dtype=np.int32), counts)
+    X = sp.csr_matrix((np.ones(len(items), dtype=np.float32), (users, items.astype(np.int32))),
+                      shape=(n_users, n_items))
+    X.sum_duplicates()
+    X.data[:] = 1.0
+    return X
+
+
+def peak_rss_mib():
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=138_000)
+    parser.add_argument("--items", type=int, default=27_000)
+    parser.add_argument("--interactions", type=int, default=20_000_000)
+    parser.add_argument("--factors", type=int, default=64)
+    parser.add_argument("--iterations", type=int, default=15)
+    parser.add_argument("--alpha", type=float, default=5.0)
+    parser.add_argument("--peer", action="store_true", help="also fit implicit's ALS directly")
+    args = parser.parse_args(argv)
+
+    from recsys.factorization import ALS
+    from recsys.factorization._implicit_common import limit_blas_threads
+
+    rows = []
+    start = time.perf_counter()
+    X = generate(args.users, args.items, args.interactions)
+    rows.append(("generate matrix", time.perf_counter() - start, peak_rss_mib()))
+    csr_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
+
+    model = ALS(factors=args.factors, iterations=args.iterations, alpha=args.alpha,
+                regularization=1.0, random_state=0)
+    start = time.perf_counter()
+    model.fit(X)
+    fit_time = time.perf_counter() - start
+    rows.append((f"recsys ALS fit ({args.iterations} iterations)", fit_time, peak_rss_mib()))
+    factors_mib = (model.user_factors_.nbytes + model.item_factors_.nbytes) / 2**20
+
+    start = time.perf_counter()
+    ids, _ = model.recommend(X, n=10)
+    rows.append(("recommend top-10, every user (fold-in)", time.perf_counter() - start,
+                 peak_rss_mib()))
+    assert ids.shape == (X.shape[0], 10)
+
+    if args.peer:
+        from implicit.cpu.als import AlternatingLeastSquares
+
+        start = time.perf_counter()
+        with limit_blas_threads():
+            peer = AlternatingLeastSquares(factors=args.factors, iterations=args.iterations,
+                                           alpha=args.alpha, regularization=1.0, random_state=0)
+            peer.fit(X, show_progress=False)
+        peer_time = time.perf_counter() - start
+        rows.append((f"implicit ALS fit ({args.iterations} iterations)", peer_time,
+                     peak_rss_mib()))
+        same = np.array_equal(peer.item_factors, model.item_factors_)
+
+    print(f"matrix: {X.shape[0]:,} users x {X.shape[1]:,} items, {X.nnz:,} interactions; "
+          f"factors={args.factors}, alpha={args.alpha}")
+    print(f"CSR {csr_mib:.0f} MiB, factors {factors_mib:.0f} MiB, "
+          f"together {csr_mib + factors_mib:.0f} MiB")
+    print("| step | wall time (s) | peak RSS so far (MiB) |")
+    print("|---|---:|---:|")
+    for step, seconds, rss in rows:
+        print(f"| {step} | {seconds:.1f} | {rss:,.0f} |")
+    if args.peer:
+        print(f"fit time recsys / implicit: {fit_time / peer_time:.3f}; "
+              f"identical item factors: {same}")
+
+
+if __name__ == "__main__":
+    main()
