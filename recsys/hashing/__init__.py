@@ -6,13 +6,18 @@ from recsys.hashing._jaccard import (
     pairwise_jaccard,
     pairwise_jaccard_from_signatures,
 )
+from recsys.hashing._lsh_forest import MinHashLSHForest
 from recsys.hashing._minhash import MinHasher
 from recsys.hashing._minhash_lsh import MinHashLSH
+from recsys.hashing._multi_table import CosineLSH, EuclideanLSH
 from recsys.hashing._pstable import PStableHasher
 from recsys.hashing._simhash import SimHasher, cosine_from_hamming, hamming_distance
 
 __all__ = [
+    "CosineLSH",
+    "EuclideanLSH",
     "MinHashLSH",
+    "MinHashLSHForest",
     "MinHasher",
     "PStableHasher",
     "SimHasher",

@@ -87,20 +87,27 @@ class BucketTables:
         for table in range(self.n_tables):
             left = np.searchsorted(self.keys[table], keys[:, table], side="left")
             right = np.searchsorted(self.keys[table], keys[:, table], side="right")
-            counts = right - left
-            total = int(counts.sum())
-            if not total:
-                continue
-            query_rows = np.repeat(np.arange(len(keys), dtype=np.int64), counts)
-            # Position of each match inside its bucket range, without a Python loop.
-            starts = np.repeat(left - np.cumsum(counts) + counts, counts)
-            positions = starts + np.arange(total, dtype=np.int64)
+            query_rows, positions = expand_ranges(left, right)
             query_parts.append(query_rows)
             id_parts.append(self.ids[table][positions])
-        if not query_parts:
-            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-        query_rows, ids = np.concatenate(query_parts), np.concatenate(id_parts)
-        # One int64 per pair makes the de-duplication a 1-d sort.
-        stride = int(ids.max()) + 1
-        pairs = np.unique(query_rows * stride + ids)
-        return pairs // stride, pairs % stride
+        return unique_pairs(query_parts, id_parts)
+
+
+def expand_ranges(left, right):
+    """(row, position) for every position in [left[row], right[row]), without a Python loop."""
+    counts = right - left
+    rows = np.repeat(np.arange(len(left), dtype=np.int64), counts)
+    starts = np.repeat(left - np.cumsum(counts) + counts, counts)
+    return rows, starts + np.arange(int(counts.sum()), dtype=np.int64)
+
+
+def unique_pairs(row_parts, id_parts):
+    """The distinct (row, id) pairs of the concatenated parts, sorted by row then id."""
+    rows = np.concatenate(row_parts) if row_parts else np.empty(0, dtype=np.int64)
+    ids = np.concatenate(id_parts) if id_parts else np.empty(0, dtype=np.int64)
+    if not len(ids):
+        return rows, ids
+    # One int64 per pair makes the de-duplication a 1-d sort.
+    stride = int(ids.max()) + 1
+    pairs = np.unique(rows * stride + ids)
+    return pairs // stride, pairs % stride
