@@ -1,14 +1,22 @@
 """Metric names on the command line (``ndcg@10``, ``rmse``) resolved to recsys.metrics functions.
 
 The harness computes nothing itself: ``name@k`` is ``recsys.metrics.<name>_at_k``
-called with ``k`` and ``average=False`` (so per-user values are kept), and a
-bare name is a rating metric ``recsys.metrics.<name>(y_true, y_pred)``.
+called with ``k`` and ``average=False`` (so per-user values are kept), or one of
+the list-level metrics of :data:`LIST_METRICS` (``catalog_coverage@10``: the
+share of the catalogue in the top k of the fold's test users); a bare name is a
+rating metric ``recsys.metrics.<name>(y_true, y_pred)``.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+
+#: recsys.metrics functions f(y_pred, n_items, k) that score all the fold's lists at once
+LIST_METRICS = ("catalog_coverage",)
+
+#: recsys.metrics functions f(y_true, y_pred) that score rating predictions
+RATING_METRICS = ("rmse", "mae", "mse")
 
 DEFAULT_METRICS = {
     "topn": ("ndcg@10", "recall@20", "precision@10"),
@@ -33,6 +41,7 @@ class Metric:
     label: str
     function: Callable
     k: int = None
+    list_level: bool = False
 
     @property
     def task(self):
@@ -41,6 +50,10 @@ class Metric:
     def per_user(self, relevant, ranked_ids):
         """Per-user values of a ranking metric (NaN for users without relevant items)."""
         return np.asarray(self.function(relevant, ranked_ids, k=self.k, average=False), dtype=np.float64)
+
+    def of_lists(self, ranked_ids, n_items):
+        """Value of a list-level metric over all the ranked lists of a fold."""
+        return float(self.function(ranked_ids, n_items=n_items, k=self.k))
 
     def __call__(self, y_true, y_pred):
         """Value of a rating metric."""
@@ -52,8 +65,9 @@ def _available(task):
 
     names = [name for name in dir(metrics) if callable(getattr(metrics, name))]
     if task == "topn":
-        return sorted(f"{name[:-len('_at_k')]}@k" for name in names if name.endswith("_at_k"))
-    return sorted(name for name in ("rmse", "mae", "mse") if name in names)
+        ranking = [name[:-len("_at_k")] for name in names if name.endswith("_at_k")]
+        return sorted(f"{name}@k" for name in [*ranking, *(n for n in LIST_METRICS if n in names)])
+    return sorted(name for name in RATING_METRICS if name in names)
 
 
 def parse_metric(label):
@@ -65,6 +79,8 @@ def parse_metric(label):
     if at:
         if not cutoff.isdigit() or int(cutoff) < 1:
             raise ValueError(f"metric {label!r}: the cut-off after '@' must be a positive integer, e.g. ndcg@10.")
+        if name in LIST_METRICS and hasattr(metrics, name):
+            return Metric(label, getattr(metrics, name), int(cutoff), list_level=True)
         function = getattr(metrics, f"{name}_at_k", None)
         if function is None:
             raise ValueError(
@@ -72,8 +88,8 @@ def parse_metric(label):
                 "(write them as name@k, e.g. ndcg@10)."
             )
         return Metric(label, function, int(cutoff))
-    function = getattr(metrics, name, None) if not name.endswith("_at_k") else None
-    if function is None or not callable(function) or name not in ("rmse", "mae", "mse"):
+    function = getattr(metrics, name, None) if name in RATING_METRICS else None
+    if function is None:
         hint = "" if _available("rating") else " (recsys.metrics provides no rating metric in this installation)"
         raise ValueError(
             f"unknown metric {label!r}; rating metrics: {', '.join(_available('rating')) or 'none'}{hint}; "

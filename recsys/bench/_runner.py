@@ -1,10 +1,11 @@
 """Fit, recommend (or predict) and score every (model, fold) pair of a benchmark.
 
 Timings are wall-clock (``time.perf_counter``). Peak memory is the peak of
-``tracemalloc`` during fit plus recommend/predict: it sees every allocation
-made through Python's allocators, numpy arrays included, but not memory that
-C/C++ extensions allocate on their own (faiss indexes, implicit's and
-lightfm's native buffers), so it understates those models.
+``tracemalloc`` during fit plus recommend/predict, measured in a second,
+untimed pass so that tracing never slows the timed one: it sees every
+allocation made through Python's allocators, numpy arrays included, but not
+memory that C/C++ extensions allocate on their own (faiss indexes, implicit's
+and lightfm's native buffers), so it understates those models.
 """
 
 import os
@@ -83,15 +84,46 @@ class BenchmarkResult:
         return rows
 
 
-def _measure(step):
-    """Run step() and return (its result, seconds)."""
+def _fit_and_predict(estimator, task, fold, n):
+    """Fit on the fold, then recommend n items (top-N) or predict (ratings).
+
+    Returns (recommended ids or predictions, fit seconds, recommend/predict seconds).
+    """
     start = time.perf_counter()
-    result = step()
-    return result, time.perf_counter() - start
+    if task == "topn":
+        estimator.fit(fold.train)
+        fitted = time.perf_counter()
+        output, _ = estimator.recommend(fold.query, n=n, exclude_seen=True)
+    else:
+        estimator.fit(fold.train_pairs, fold.train_ratings)
+        fitted = time.perf_counter()
+        output = estimator.predict(fold.test_pairs)
+    return output, fitted - start, time.perf_counter() - fitted
+
+
+def _peak_memory(spec, params, fold, n):
+    """tracemalloc peak of fitting a fresh model and recommending/predicting, in bytes."""
+    started_tracing = not tracemalloc.is_tracing()
+    if started_tracing:
+        tracemalloc.start()
+    tracemalloc.reset_peak()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # already recorded by the timed pass
+            _fit_and_predict(spec.build(**params), spec.task, fold, n)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        if started_tracing:
+            tracemalloc.stop()
 
 
 def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace_memory=True):
     """Fit a new model on one fold and score it.
+
+    The scores and times come from one pass without tracemalloc, whose
+    overhead would slow models that allocate many small Python objects
+    (Surprise's fit runs about 4x slower traced); the peak memory comes from a
+    second, untimed pass with a fresh model under tracemalloc.
 
     Parameters
     ----------
@@ -106,37 +138,24 @@ def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace
     keep_per_user : bool, default=False
         Keep the per-user values of ranking metrics (and the user indices).
     trace_memory : bool, default=True
-        Measure the tracemalloc peak during fit and recommend/predict.
+        Measure the tracemalloc peak of fit and recommend/predict (a second pass).
 
     Returns
     -------
     FoldResult
     """
-    estimator = spec.build(**params)
-    started_tracing = trace_memory and not tracemalloc.is_tracing()
-    if started_tracing:
-        tracemalloc.start()
-    if trace_memory:
-        tracemalloc.reset_peak()
+    n = max(metric.k for metric in metrics) if spec.task == "topn" else None
     # Warnings (e.g. test pairs with a user unseen in fit) belong to the fold's record, not to stderr.
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            if spec.task == "topn":
-                _, fit_time = _measure(lambda: estimator.fit(fold.train))
-                n = max(metric.k for metric in metrics)
-                (ids, _), predict_time = _measure(
-                    lambda: estimator.recommend(fold.query, n=n, exclude_seen=True))
-            else:
-                _, fit_time = _measure(lambda: estimator.fit(fold.train_pairs, fold.train_ratings))
-                predictions, predict_time = _measure(lambda: estimator.predict(fold.test_pairs))
-            peak = tracemalloc.get_traced_memory()[1] if trace_memory else 0
-        finally:
-            if started_tracing:
-                tracemalloc.stop()
+        output, fit_time, predict_time = _fit_and_predict(spec.build(**params), spec.task, fold, n)
+    peak = _peak_memory(spec, params, fold, n) if trace_memory else 0
+    ids = predictions = output
     if spec.task == "topn":
-        per_user = {metric.label: metric.per_user(fold.relevant, ids) for metric in metrics}
-        scores = {name: float(np.nanmean(values)) for name, values in per_user.items()}
+        per_user = {metric.label: metric.per_user(fold.relevant, ids)
+                    for metric in metrics if not metric.list_level}
+        scores = {metric.label: metric.of_lists(ids, fold.relevant.shape[1]) if metric.list_level
+                  else float(np.nanmean(per_user[metric.label])) for metric in metrics}
         n_evaluated = fold.query.shape[0]
     else:
         scores = {metric.label: metric(fold.test_ratings, predictions) for metric in metrics}
@@ -244,7 +263,7 @@ def run_benchmark(
     keep_per_user : bool, default=False
         Keep the per-user metric values in each :class:`FoldResult`.
     trace_memory : bool, default=True
-        Measure peak memory with tracemalloc (which slows pure-Python code).
+        Measure peak memory with tracemalloc, in a second untimed pass per (model, fold).
     on_skip : callable, default=None
         ``on_skip(label, reason)`` for each model skipped for a missing dependency.
     progress : callable, default=None
@@ -308,7 +327,8 @@ def run_benchmark(
                     "cpu_count": os.cpu_count(), "python": sys.version.split()[0]},
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": _versions([spec for _, spec in runnable]),
-        "memory_note": "peak_memory is the tracemalloc peak during fit + recommend/predict; it excludes "
+        "memory_note": "peak_memory is the tracemalloc peak during fit + recommend/predict (a second, untimed "
+                       "pass); it excludes "
                        "memory allocated outside Python's allocator (e.g. by faiss or implicit C++ code).",
     }
     return BenchmarkResult(metadata_, results, skipped)

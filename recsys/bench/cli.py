@@ -120,7 +120,8 @@ def build_parser():
     run = commands.add_parser(
         "run", help="evaluate models on a data set",
         description="Evaluate models on a data set. Times are wall-clock seconds per fold; peak MiB is the "
-                    "tracemalloc peak during fit + recommend/predict, which sees numpy arrays but not memory "
+                    "tracemalloc peak during fit + recommend/predict, measured in a second untimed pass so that "
+                    "tracing does not slow the timed one. It sees numpy arrays but not memory "
                     "that C/C++ extensions allocate themselves (faiss, implicit), so it understates those models.")
     run.add_argument("suite", nargs="?", help="a suite TOML file (benchmarks/suites/*.toml)")
     run.add_argument("--dataset", help="registered data set (default: synthetic)")
@@ -138,7 +139,8 @@ def build_parser():
     run.add_argument("--data-home")
     run.add_argument("--download", action="store_true", help="download the data set if it is absent")
     run.add_argument("--no-memory", action="store_true",
-                     help="skip tracemalloc, whose overhead slows pure-Python models; peak MiB is then 0")
+                     help="skip the second, traced pass that measures peak memory (halves the run time); "
+                          "peak MiB is then 0")
     return parser
 
 

@@ -101,6 +101,13 @@ def test_csv_and_markdown_hold_the_json_numbers(tmp_path):
     assert f"| pop | {pop['ndcg@10']:.4f} ± {pop['ndcg@10_std']:.4f} |" in markdown
 
 
+def test_catalog_coverage_is_scored_over_the_lists_of_a_fold(tmp_path):
+    document = run_json(tmp_path, "--folds", "2", "--metrics", "ndcg@10,catalog_coverage@10")
+    coverage = {fold["label"]: fold["catalog_coverage@10"] for fold in document["folds"] if fold["fold"] == 0}
+    # every user gets nearly the same most-popular items; random lists cover most of the 80 items
+    assert coverage["pop"] < 0.5 < coverage["random"] <= 1.0
+
+
 def test_param_override_reaches_the_model(tmp_path):
     default = run_json(tmp_path, "--models", "random", "--folds", "2")
     changed = run_json(tmp_path, "--models", "random", "--folds", "2", "--param", "random.random_state=7")
