@@ -10,6 +10,7 @@ from recsys.hashing._lsh_forest import MinHashLSHForest
 from recsys.hashing._minhash import MinHasher
 from recsys.hashing._minhash_lsh import MinHashLSH
 from recsys.hashing._multi_table import CosineLSH, EuclideanLSH
+from recsys.hashing._near_duplicates import find_near_duplicates
 from recsys.hashing._pstable import PStableHasher
 from recsys.hashing._simhash import SimHasher, cosine_from_hamming, hamming_distance
 
@@ -23,6 +24,7 @@ __all__ = [
     "SimHasher",
     "candidate_probability",
     "cosine_from_hamming",
+    "find_near_duplicates",
     "hamming_distance",
     "jaccard_from_signatures",
     "optimal_bands_rows",

@@ -271,6 +271,28 @@ class MinHashLSH(BaseEstimator):
         query_rows, keys = self._storage.candidates(bands[searchable])
         return signatures, sets, searchable[query_rows], keys
 
+    def candidate_pairs(self):
+        """Every pair of indexed keys sharing at least one band, each unordered pair once.
+
+        Returns
+        -------
+        first, second : ndarray of object
+            Aligned keys; ``first`` was indexed before ``second``.
+        """
+        check_is_fitted(self)
+        keys = self._storage.keys()
+        signatures = self._storage.signatures(keys)
+        searchable = np.flatnonzero(~_empty_rows(signatures))
+        query_rows, found = self._storage.candidates(
+            band_keys(signatures[searchable], self.bands_, self.rows_))
+        position = {key: i for i, key in enumerate(keys)}
+        first = searchable[query_rows]
+        second = np.fromiter((position[key] for key in found), dtype=np.int64, count=len(found))
+        later = first < second
+        key_array = np.empty(len(keys), dtype=object)
+        key_array[:] = keys
+        return key_array[first[later]], key_array[second[later]]
+
     def query(self, X):
         """Candidate keys of each row of X: those sharing at least one band.
 
