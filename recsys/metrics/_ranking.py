@@ -57,17 +57,21 @@ def relevance_at_ranks(y_true, y_pred):
     relevant items, with their ranks, for all users at once.
     """
     n_users, k = y_pred.shape
-    _check_distinct(y_pred)
-    valid = y_pred >= 0
+    # Item indices in the dtype scipy would pick, so that it does not copy
+    # them again; int32 also halves the cost of the duplicate check.
+    index_dtype = np.int32 if max(y_true.shape[1], y_pred.size) < 2**31 else np.int64
+    items = y_pred.astype(index_dtype)
+    _check_distinct(items)
+    valid = items >= 0
     # int32 ranks and pattern: half the memory traffic of float64 in the product.
-    rank_plus_one = np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), y_pred.shape)
+    rank_plus_one = np.broadcast_to(np.arange(1, k + 1, dtype=np.int32), items.shape)
     if valid.all():
-        indptr = np.arange(0, n_users * k + 1, k, dtype=np.int64)
-        ranks = sp.csr_matrix((rank_plus_one.ravel(), y_pred.ravel(), indptr), shape=y_true.shape)
+        indptr = np.arange(0, n_users * k + 1, k, dtype=index_dtype)
+        ranks = sp.csr_matrix((rank_plus_one.ravel(), items.ravel(), indptr), shape=y_true.shape)
     else:
-        indptr = np.zeros(n_users + 1, dtype=np.int64)
+        indptr = np.zeros(n_users + 1, dtype=index_dtype)
         np.cumsum(valid.sum(axis=1), out=indptr[1:])
-        ranks = sp.csr_matrix((rank_plus_one[valid], y_pred[valid], indptr), shape=y_true.shape)
+        ranks = sp.csr_matrix((rank_plus_one[valid], items[valid], indptr), shape=y_true.shape)
     # The rows of `ranks` are left unsorted: sorting them costs more than the
     # product itself, and scipy multiplies non-canonical CSR matrices exactly.
     relevant = sp.csr_matrix(
