@@ -7,6 +7,7 @@ from recsys.hashing._jaccard import (
     pairwise_jaccard_from_signatures,
 )
 from recsys.hashing._lsh_forest import MinHashLSHForest
+from recsys.hashing._lsh_item_knn import LSHItemKNN
 from recsys.hashing._minhash import MinHasher
 from recsys.hashing._minhash_lsh import MinHashLSH
 from recsys.hashing._multi_table import CosineLSH, EuclideanLSH
@@ -17,6 +18,7 @@ from recsys.hashing._simhash import SimHasher, cosine_from_hamming, hamming_dist
 __all__ = [
     "CosineLSH",
     "EuclideanLSH",
+    "LSHItemKNN",
     "MinHashLSH",
     "MinHashLSHForest",
     "MinHasher",
