@@ -29,11 +29,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from recsys.bench._metrics import DEFAULT_METRICS
+from recsys.bench._metrics import DEFAULT_METRICS, parse_metrics
 from recsys.bench._protocols import PROTOCOLS
 from recsys.bench._registry import list_models
 from recsys.bench._report import check_output_path, plot, rich_table, write_output
-from recsys.bench._runner import ModelEntry, run_benchmark
+from recsys.bench._runner import ModelEntry, resolve_models, run_benchmark
 from recsys.bench._suite import Suite, apply_dataset_options, load_suite
 
 
@@ -172,7 +172,7 @@ def _cmd_datasets(args, console):
 
 def _cmd_download(args, console):
     path = _datasets_function("fetch_dataset")(args.name, data_home=args.data_home, download=True)
-    console.print(f"{args.name}: {path}")
+    console.print(f"{args.name}: {path}", markup=False)
 
 
 def _cmd_describe(args, console):
@@ -234,8 +234,12 @@ def _cmd_run(args, console, argv):
     if PROTOCOLS[suite.protocol][0] == "rating" and suite.dataset_options.get("binarize") is not None:
         raise CommandError("the suite binarises the ratings, which the ratings-kfold protocol needs; "
                            "drop dataset_options.binarize or use a top-N protocol.")
+    # Fail on mistakes now rather than after loading a large data set.
     if args.output:
-        check_output_path(args.output)  # fail now rather than after the whole run
+        check_output_path(args.output)
+    task = PROTOCOLS[suite.protocol][0]
+    parse_metrics(suite.metrics, task)
+    resolve_models(suite.models, task)
     try:
         data = load_data(suite.dataset, args.data_home, download=args.download)
     except KeyError as error:
@@ -246,7 +250,7 @@ def _cmd_run(args, console, argv):
         random_state=suite.seed, n_jobs=args.n_jobs, dataset_name=suite.dataset,
         trace_memory=not args.no_memory,
         command=shlex.join(["recsys-bench", *argv]),
-        on_skip=lambda label, reason: console.print(f"skipped {label}: {reason}"),
+        on_skip=lambda label, reason: console.print(f"skipped {label}: {reason}", markup=False),
         progress=_progress_factory(console),
     )
     result.metadata["suite"] = suite.name
@@ -254,10 +258,10 @@ def _cmd_run(args, console, argv):
     console.print(rich_table(result))
     if args.output:
         write_output(result, args.output)
-        console.print(f"wrote {args.output}")
+        console.print(f"wrote {args.output}", markup=False)
     if args.plot:
         plot(result, args.plot)
-        console.print(f"wrote {args.plot}")
+        console.print(f"wrote {args.plot}", markup=False)
     return result
 
 

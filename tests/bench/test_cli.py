@@ -218,6 +218,17 @@ def test_mistakes_get_one_clear_error(capsys, arguments, message):
     assert message in capsys.readouterr().err
 
 
+def test_mistakes_are_reported_before_the_data_set_is_loaded(capsys, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("the data set was loaded before the command line was checked")
+
+    monkeypatch.setattr(cli, "load_data", refuse)
+    assert cli.main(["run", "--dataset", "ml-100k", "--models", "pop,nope"]) == 2
+    assert cli.main(["run", "--dataset", "ml-100k", "--metrics", "ndgc@10"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown model 'nope'" in err and "unknown ranking metric 'ndgc@10'" in err
+
+
 def test_rating_model_under_a_topn_protocol_is_refused(capsys, rating_model):
     assert cli.main(["run", "--models", rating_model]) == 2
     assert "run it with --protocol ratings-kfold" in capsys.readouterr().err
@@ -229,7 +240,7 @@ def test_unavailable_model_is_skipped_with_its_reason(capsys, tmp_path):
         document = run_json(tmp_path, "--models", "pop,test-needs-peer", "--folds", "2")
     finally:
         _registry._MODELS.pop("test-needs-peer")
-    assert "skipped test-needs-peer: needs no_such_module_xyz" in capsys.readouterr().out
+    assert "skipped test-needs-peer: needs no_such_module_xyz (pip install 'recsys[peers]')" in capsys.readouterr().out
     assert document["skipped"] == {"test-needs-peer": "needs no_such_module_xyz (pip install 'recsys[peers]')"}
     assert {fold["label"] for fold in document["folds"]} == {"pop"}
 
