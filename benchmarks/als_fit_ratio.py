@@ -1,0 +1,70 @@
+"""Fit time of recsys' ALS against implicit's AlternatingLeastSquares, interleaved.
+
+The goal is a recsys/implicit fit-time ratio within 1.05 with identical
+factors. On a shared machine a single pair of timings is noisy, so the two
+fits alternate ``--repeats`` times on the same matrix, after one untimed
+warm-up fit each, and the script reports the median of each and the ratio
+of medians.
+
+    RECSYS_DATA_HOME=/work/shared/data python benchmarks/als_fit_ratio.py
+    python benchmarks/als_fit_ratio.py --dataset synthetic --repeats 3
+"""
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="ml-1m-pairs", help="a registered data set")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--factors", type=int, default=64)
+    parser.add_argument("--iterations", type=int, default=15)
+    parser.add_argument("--alpha", type=float, default=5.0)
+    parser.add_argument("--regularization", type=float, default=5.0)
+    args = parser.parse_args(argv)
+
+    from implicit.cpu.als import AlternatingLeastSquares
+
+    from recsys.datasets import load_dataset
+    from recsys.factorization import ALS
+    from recsys.factorization._implicit_common import limit_blas_threads
+
+    X = load_dataset(args.dataset, download=False).to_csr().astype(np.float32)
+    params = {"factors": args.factors, "iterations": args.iterations, "alpha": args.alpha,
+              "regularization": args.regularization, "random_state": 0}
+
+    def fit_recsys():
+        return ALS(**params).fit(X).item_factors_
+
+    def fit_implicit():
+        with limit_blas_threads():
+            model = AlternatingLeastSquares(**params)
+            model.fit(X, show_progress=False)
+        return model.item_factors
+
+    # One untimed fit each first: imports, thread pools and page faults.
+    fit_recsys(), fit_implicit()
+    times = {"recsys": [], "implicit": []}
+    factors = {}
+    for _ in range(args.repeats):
+        for name, fit in (("recsys", fit_recsys), ("implicit", fit_implicit)):
+            start = time.perf_counter()
+            factors[name] = fit()
+            times[name].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in times.items()}
+    print(f"{args.dataset}: {X.shape[0]:,} users x {X.shape[1]:,} items, {X.nnz:,} interactions; "
+          f"{params}")
+    print("| library | median fit (s) | all fits (s) |")
+    print("|---|---:|---|")
+    for name, values in times.items():
+        print(f"| {name} | {medians[name]:.2f} | {', '.join(f'{v:.2f}' for v in values)} |")
+    print(f"ratio recsys / implicit: {medians['recsys'] / medians['implicit']:.3f}; "
+          f"identical item factors: {np.array_equal(factors['recsys'], factors['implicit'])}")
+
+
+if __name__ == "__main__":
+    main()
