@@ -70,14 +70,23 @@ def parse_value(text):
         return text
 
 
+def _split_override(override, models):
+    """Split MODEL.KEY=VALUE, where MODEL may itself hold dots or '=' (suite labels like 'lsh t=0.1')."""
+    targets = sorted({entry.label for entry in models} | {entry.name for entry in models}, key=len, reverse=True)
+    model = next((target for target in targets if override.startswith(f"{target}.")), None)
+    if model is None:
+        model = override.partition(".")[0]
+    key, equals, value = override[len(model) + 1:].partition("=")
+    if not equals or not model or not key:
+        raise CommandError(f"--param {override!r}: write it as MODEL.KEY=VALUE, e.g. random.random_state=1.")
+    return model, key, value
+
+
 def apply_param_overrides(models, overrides):
-    """Apply ``MODEL.KEY=VALUE`` overrides; MODEL is an entry's label or registry name."""
+    """Apply ``MODEL.KEY=VALUE`` overrides; MODEL is an entry's label or else its registry name."""
     models = list(models)
     for override in overrides:
-        target, equals, value = override.partition("=")
-        model, dot, key = target.partition(".")
-        if not equals or not dot or not model or not key:
-            raise CommandError(f"--param {override!r}: write it as MODEL.KEY=VALUE, e.g. random.random_state=1.")
+        model, key, value = _split_override(override, models)
         matches = [i for i, entry in enumerate(models) if entry.label == model] or \
                   [i for i, entry in enumerate(models) if entry.name == model]
         if not matches:

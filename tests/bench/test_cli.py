@@ -115,6 +115,18 @@ def test_param_override_reaches_the_model(tmp_path):
     assert [f["ndcg@10"] for f in default["folds"]] != [f["ndcg@10"] for f in changed["folds"]]
 
 
+def test_param_override_of_a_label_with_dots_and_equals_signs():
+    models = [cli.ModelEntry("pop", "pop t=0.5"), cli.ModelEntry("pop", "pop")]
+    changed = cli.apply_param_overrides(models, ["pop t=0.5.count=weights", "pop.count=users"])
+    assert [entry.params for entry in changed] == [{"count": "weights"}, {"count": "users"}]
+
+
+def test_param_override_by_registry_name_reaches_every_entry_of_that_model():
+    models = [cli.ModelEntry("pop", "a"), cli.ModelEntry("pop", "b"), cli.ModelEntry("random")]
+    changed = cli.apply_param_overrides(models, ["pop.count=weights"])
+    assert [entry.params for entry in changed] == [{"count": "weights"}, {"count": "weights"}, {}]
+
+
 def test_param_values_are_parsed_as_literals():
     assert cli.parse_value("7") == 7
     assert cli.parse_value("0.5") == 0.5
