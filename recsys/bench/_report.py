@@ -31,7 +31,10 @@ def _rows(result):
 def rich_table(result):
     """The summary (mean ± std over folds) as a :class:`rich.table.Table`."""
     meta = result.metadata
-    table = Table(title=f"{meta['dataset']} · {meta['protocol']} · {meta['folds']} fold(s) · seed {meta['seed']}")
+    parts = [meta["dataset"], meta["protocol"], f"{meta['folds']} fold(s)", f"seed {meta['seed']}"]
+    if meta.get("suite") not in (None, "command-line"):
+        parts.insert(0, f"suite {meta['suite']}")
+    table = Table(title=" · ".join(parts))
     for position, header in enumerate(_headers(result)):
         table.add_column(header, justify="left" if position == 0 else "right", no_wrap=True)
     for row in _rows(result):
