@@ -3,17 +3,28 @@
 The harness computes nothing itself: ``name@k`` is ``recsys.metrics.<name>_at_k``
 called with ``k`` and ``average=False`` (so per-user values are kept), or one of
 the list-level metrics of :data:`LIST_METRICS` (``catalog_coverage@10``: the
-share of the catalogue in the top k of the fold's test users); a bare name is a
-rating metric ``recsys.metrics.<name>(y_true, y_pred)``.
+share of the catalogue in the top k of the fold's test users), or one of the
+variants of :data:`METRIC_VARIANTS` (``recall_min_k@20``: recall divided by
+``min(k, n_relevant)`` as in VAE-CF and EASE); a bare name is a rating metric
+``recsys.metrics.<name>(y_true, y_pred)``.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 #: recsys.metrics functions f(y_pred, n_items, k) that score all the fold's lists at once
 LIST_METRICS = ("catalog_coverage",)
+
+#: label names for a recsys.metrics ranking function called with fixed options:
+#: name -> (function name, keyword arguments)
+METRIC_VARIANTS = {
+    # Liang et al. 2018 (VAE-CF) and Steck 2019 (EASE): a perfect top k scores 1
+    # even for users with more than k held-out items.
+    "recall_min_k": ("recall_at_k", {"denominator": "min_k"}),
+}
 
 #: recsys.metrics functions f(y_true, y_pred) that score rating predictions
 RATING_METRICS = ("rmse", "mae", "mse")
@@ -66,7 +77,9 @@ def _available(task):
     names = [name for name in dir(metrics) if callable(getattr(metrics, name))]
     if task == "topn":
         ranking = [name[:-len("_at_k")] for name in names if name.endswith("_at_k")]
-        return sorted(f"{name}@k" for name in [*ranking, *(n for n in LIST_METRICS if n in names)])
+        variants = [name for name, (function, _) in METRIC_VARIANTS.items() if function in names]
+        listed = [n for n in LIST_METRICS if n in names]
+        return sorted(f"{name}@k" for name in [*ranking, *variants, *listed])
     return sorted(name for name in RATING_METRICS if name in names)
 
 
@@ -81,6 +94,9 @@ def parse_metric(label):
             raise ValueError(f"metric {label!r}: the cut-off after '@' must be a positive integer, e.g. ndcg@10.")
         if name in LIST_METRICS and hasattr(metrics, name):
             return Metric(label, getattr(metrics, name), int(cutoff), list_level=True)
+        if name in METRIC_VARIANTS and hasattr(metrics, METRIC_VARIANTS[name][0]):
+            function_name, options = METRIC_VARIANTS[name]
+            return Metric(label, partial(getattr(metrics, function_name), **options), int(cutoff))
         function = getattr(metrics, f"{name}_at_k", None)
         if function is None:
             raise ValueError(

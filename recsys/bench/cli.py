@@ -138,7 +138,8 @@ def build_parser():
     run.add_argument("--param", action="append", default=[], metavar="MODEL.KEY=VALUE",
                      help="set a model parameter; VALUE is a TOML/JSON literal (repeatable)")
     run.add_argument("--protocol", help=f"one of {', '.join(PROTOCOLS)} (default: strong)")
-    run.add_argument("--metrics", help="comma-separated, e.g. ndcg@10,recall@20 "
+    run.add_argument("--metrics", help="comma-separated, e.g. ndcg@10,recall@20; recall_min_k@20 divides "
+                     "the hits by min(k, relevant items) as VAE-CF and EASE do "
                      f"(default: {','.join(DEFAULT_METRICS['topn'])}; ratings-kfold: rmse,mae)")
     run.add_argument("--folds", type=int, help="number of folds (default: 5)")
     run.add_argument("--seed", type=int, help="seed of the splits (default: 0)")
