@@ -10,7 +10,9 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+# fastmath lets LLVM vectorise the dot-product reduction (1.5x on 100 factors); the
+# order of the sum changes the result by rounding only, and stays the same run to run.
+@njit(cache=True, fastmath=True)
 def biased_mf_epoch(users, items, ratings, order, global_mean, user_bias, item_bias,
                     user_factors, item_factors, lr, reg_user, reg_item, biased):
     """One SGD epoch of biased matrix factorisation (Surprise's SVD updates).
@@ -25,19 +27,20 @@ def biased_mf_epoch(users, items, ratings, order, global_mean, user_bias, item_b
     for position in range(order.shape[0]):
         sample = order[position]
         u, i = users[sample], items[sample]
+        user_row, item_row = user_factors[u], item_factors[i]
         dot = 0.0
         for f in range(n_factors):
-            dot += item_factors[i, f] * user_factors[u, f]
+            dot += item_row[f] * user_row[f]
         error = ratings[sample] - (global_mean + user_bias[u] + item_bias[i] + dot)
         squared_error += error * error
         if biased:
             user_bias[u] += lr * (error - reg_user * user_bias[u])
             item_bias[i] += lr * (error - reg_item * item_bias[i])
         for f in range(n_factors):
-            user_value = user_factors[u, f]
-            item_value = item_factors[i, f]
-            user_factors[u, f] += lr * (error * item_value - reg_user * user_value)
-            item_factors[i, f] += lr * (error * user_value - reg_item * item_value)
+            user_value = user_row[f]
+            item_value = item_row[f]
+            user_row[f] = user_value + lr * (error * item_value - reg_user * user_value)
+            item_row[f] = item_value + lr * (error * user_value - reg_item * item_value)
     return squared_error
 
 
