@@ -9,7 +9,8 @@ not quality.
 
 Then fits recsys.factorization.ALS and calls ``recommend(X, n=10)`` for every
 user (fold-in of each row, as the API always does), recording wall time and
-the process' peak resident set size (``resource.getrusage``) after each step,
+the process' CPU time and peak resident set size (``resource.getrusage``)
+after each step,
 against the size of the CSR matrix and of the factors. With ``--peer`` it also
 fits implicit's AlternatingLeastSquares directly on the same matrix, for the
 fit-time ratio.
@@ -49,6 +50,27 @@ def peak_rss_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds():
+    """User + system CPU time of the process, all threads: robust to a busy machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class Step:
+    """Time a step in wall-clock and CPU seconds, and note the peak RSS after it."""
+
+    def __init__(self, rows, name):
+        self.rows, self.name = rows, name
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), cpu_seconds()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.wall_seconds = time.perf_counter() - self.wall
+        self.rows.append((self.name, self.wall_seconds, cpu_seconds() - self.cpu, peak_rss_mib()))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=138_000)
@@ -64,48 +86,40 @@ def main(argv=None):
     from recsys.factorization._implicit_common import limit_blas_threads
 
     rows = []
-    start = time.perf_counter()
-    X = generate(args.users, args.items, args.interactions)
-    rows.append(("generate matrix", time.perf_counter() - start, peak_rss_mib()))
+    with Step(rows, "generate matrix"):
+        X = generate(args.users, args.items, args.interactions)
     csr_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
 
     model = ALS(factors=args.factors, iterations=args.iterations, alpha=args.alpha,
                 regularization=1.0, random_state=0)
-    start = time.perf_counter()
-    model.fit(X)
-    fit_time = time.perf_counter() - start
-    rows.append((f"recsys ALS fit ({args.iterations} iterations)", fit_time, peak_rss_mib()))
+    with Step(rows, f"recsys ALS fit ({args.iterations} iterations)") as fit_step:
+        model.fit(X)
     factors_mib = (model.user_factors_.nbytes + model.item_factors_.nbytes) / 2**20
 
-    start = time.perf_counter()
-    ids, _ = model.recommend(X, n=10)
-    rows.append(("recommend top-10, every user (fold-in)", time.perf_counter() - start,
-                 peak_rss_mib()))
+    with Step(rows, "recommend top-10, every user (fold-in)"):
+        ids, _ = model.recommend(X, n=10)
     assert ids.shape == (X.shape[0], 10)
 
     if args.peer:
         from implicit.cpu.als import AlternatingLeastSquares
 
-        start = time.perf_counter()
-        with limit_blas_threads():
+        with Step(rows, f"implicit ALS fit ({args.iterations} iterations)") as peer_step, \
+                limit_blas_threads():
             peer = AlternatingLeastSquares(factors=args.factors, iterations=args.iterations,
                                            alpha=args.alpha, regularization=1.0, random_state=0)
             peer.fit(X, show_progress=False)
-        peer_time = time.perf_counter() - start
-        rows.append((f"implicit ALS fit ({args.iterations} iterations)", peer_time,
-                     peak_rss_mib()))
         same = np.array_equal(peer.item_factors, model.item_factors_)
 
     print(f"matrix: {X.shape[0]:,} users x {X.shape[1]:,} items, {X.nnz:,} interactions; "
           f"factors={args.factors}, alpha={args.alpha}")
     print(f"CSR {csr_mib:.0f} MiB, factors {factors_mib:.0f} MiB, "
           f"together {csr_mib + factors_mib:.0f} MiB")
-    print("| step | wall time (s) | peak RSS so far (MiB) |")
-    print("|---|---:|---:|")
-    for step, seconds, rss in rows:
-        print(f"| {step} | {seconds:.1f} | {rss:,.0f} |")
+    print("| step | wall time (s) | CPU time (s) | peak RSS so far (MiB) |")
+    print("|---|---:|---:|---:|")
+    for step, wall, cpu, rss in rows:
+        print(f"| {step} | {wall:.1f} | {cpu:.1f} | {rss:,.0f} |")
     if args.peer:
-        print(f"fit time recsys / implicit: {fit_time / peer_time:.3f}; "
+        print(f"fit time recsys / implicit: {fit_step.wall_seconds / peer_step.wall_seconds:.3f}; "
               f"identical item factors: {same}")
 
 
