@@ -192,13 +192,16 @@ class MinHasher(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if sp.issparse(X) or (isinstance(X, np.ndarray) and X.dtype != object):
             matrix = check_set_matrix(X)
-            used = np.unique(matrix.indices)
+            used = np.flatnonzero(np.bincount(matrix.indices, minlength=matrix.shape[1]))
             # Only the columns that occur are hashed; the rest never enter a minimum.
             column_values = np.zeros((matrix.shape[1], self.n_perm), dtype=signature_dtype(self.scheme))
             tokens = [str(j).encode("ascii") for j in used.tolist()]
             column_values[used] = permute(hash_tokens(tokens, self.scheme), self.permutations_, self.scheme)
         else:
             matrix, vocabulary = tokens_to_csr(X, deduplicate=False)
+            # Sorted sets let the minimum read token values in cache-sized blocks.
+            matrix.has_sorted_indices = False
+            matrix.sort_indices()
             hashes = hash_tokens(token_bytes(vocabulary), self.scheme)
             column_values = permute(hashes, self.permutations_, self.scheme)
         return set_minimum(matrix.indptr, matrix.indices, column_values, empty_value(self.scheme))

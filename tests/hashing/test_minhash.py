@@ -68,6 +68,19 @@ def test_numba_minimum_matches_numpy_reference():
                                   set_minimum_reference(indptr, indices, values, np.uint32(2**32 - 1)))
 
 
+@pytest.mark.parametrize("block_tokens", [1, 3, 64])
+def test_blocked_minimum_is_right_for_unsorted_sets(block_tokens):
+    from recsys.hashing._setmin import _set_minimum_kernel
+
+    rng = np.random.default_rng(2)
+    indptr = np.concatenate([[0], np.cumsum(rng.integers(0, 9, 40))]).astype(np.int64)
+    indices = rng.integers(0, 30, indptr[-1]).astype(np.int64)
+    values = rng.integers(0, 2**32, (30, 5), dtype=np.uint32)
+    out = np.full((40, 5), 2**32 - 1, dtype=np.uint32)
+    _set_minimum_kernel(indptr, indices, values, out, block_tokens)
+    np.testing.assert_array_equal(out, set_minimum_reference(indptr, indices, values, np.uint32(2**32 - 1)))
+
+
 def test_empty_set_signature_is_datasketch_empty_minhash_and_similarity_zero():
     signatures = MinHasher(n_perm=16).fit_transform([[], [], ["a"]])
     np.testing.assert_array_equal(signatures[0], datasketch.MinHash(num_perm=16).hashvalues)
