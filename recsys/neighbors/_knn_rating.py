@@ -174,6 +174,13 @@ class KNNBasic(_KNNRatingBase):
     user_bias_, item_bias_ : ndarray
         ALS baselines, only with ``sim="pearson_baseline"``.
 
+    Notes
+    -----
+    Like Surprise, the similarity matrix is dense: ``8 n^2`` bytes for n users
+    (items when item-based), about 290 MB for MovieLens 1M's 6,040 users.
+    Ties between equally similar neighbours go to the earlier rating in the
+    training data, as in Surprise, so predictions match Surprise's exactly.
+
     Examples
     --------
     >>> from recsys.datasets import make_ratings

@@ -147,3 +147,18 @@ def test_defaults_equal_surprise_defaults(model):
     peer = getattr(surprise, model.__name__)(verbose=False)
     np.testing.assert_allclose(ours.predict(test[["user", "item"]]),
                                _surprise_predictions(peer, train, test), atol=1e-6)
+
+
+@pytest.mark.peers
+@pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")
+@pytest.mark.parametrize("ours, peer", [("knn-basic", "surprise-knn-basic"), ("knn-means", "surprise-knn-means"),
+                                        ("knn-baseline", "surprise-knn-baseline"),
+                                        ("slope-one", "surprise-slope-one")])
+def test_registered_surprise_adapters_agree_with_ours(ours, peer):
+    pytest.importorskip("surprise")
+    from recsys.bench import get_model
+
+    train, test = _split(random_state=4)
+    X, y = train[["user", "item"]], train["rating"]
+    np.testing.assert_allclose(get_model(ours).build().fit(X, y).predict(test[["user", "item"]]),
+                               get_model(peer).build().fit(X, y).predict(test[["user", "item"]]), atol=1e-6)
