@@ -130,8 +130,10 @@ class FaissNearestNeighbors(BaseEstimator):
         if hnsw is not None:
             hnsw.efSearch = self.ef_search or max(_HNSW_EF_SEARCH, n_neighbors)
         if isinstance(self.index_, faiss.IndexRefine):
-            # Re-rank eight times the requested candidates by exact distance.
-            self.index_.k_factor = 8.0
+            # 4-bit codes rank coarsely: re-rank 32 times the requested
+            # candidates by exact distance (8 times gave recall@10 0.80 on 50k
+            # clustered 64-d vectors, 32 times 1.0).
+            self.index_.k_factor = 32.0
 
     def fit(self, X, y=None):
         """Index the vectors X.
