@@ -162,3 +162,18 @@ def test_registered_surprise_adapters_agree_with_ours(ours, peer):
     X, y = train[["user", "item"]], train["rating"]
     np.testing.assert_allclose(get_model(ours).build().fit(X, y).predict(test[["user", "item"]]),
                                get_model(peer).build().fit(X, y).predict(test[["user", "item"]]), atol=1e-6)
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+@pytest.mark.peers
+@pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")
+@pytest.mark.parametrize("model", [KNNBaseline, KNNWithMeans])
+def test_movielens_100k_split_equals_surprise(real_dataset, model):
+    surprise = pytest.importorskip("surprise")
+    columns = ["user", "item", "rating", "timestamp"]
+    train = pd.read_csv(real_dataset("ml-100k", "u1.base"), sep="\t", names=columns)
+    test = pd.read_csv(real_dataset("ml-100k", "u1.test"), sep="\t", names=columns)
+    ours = model().fit(train[["user", "item"]], train["rating"]).predict(test[["user", "item"]])
+    expected = _surprise_predictions(getattr(surprise, model.__name__)(verbose=False), train, test)
+    np.testing.assert_allclose(ours, expected, atol=1e-6)
