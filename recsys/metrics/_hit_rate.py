@@ -5,6 +5,7 @@ import numpy as np
 from recsys.metrics._ranking import (
     average_over_users,
     check_ranking_inputs,
+    hit_statistics,
     n_relevant,
     relevance_at_ranks,
 )
@@ -44,4 +45,5 @@ def hit_rate_at_k(y_true, y_pred, k=10, *, average=True):
 
 
 def _hit(relevance, y_true):
-    return (relevance > 0).any(axis=1).astype(np.float64)
+    n_hits, _ = hit_statistics(relevance)
+    return (n_hits > 0).astype(np.float64)

@@ -1,6 +1,7 @@
 """Mean average precision at k (trec_eval's map_cut_k)."""
 
 import numpy as np
+from numba import njit
 
 from recsys.metrics._ranking import (
     average_over_users,
@@ -52,10 +53,35 @@ def map_at_k(y_true, y_pred, k=10, *, denominator="relevant", average=True):
 
 
 def _average_precision(relevance, y_true, denominator="relevant"):
-    hits = relevance > 0
-    precision_at_rank = np.cumsum(hits, axis=1) / np.arange(1, relevance.shape[1] + 1)
     relevant = n_relevant(y_true)
     if denominator == "min_k":
         relevant = np.minimum(relevant, relevance.shape[1])
-    total = (precision_at_rank * hits).sum(axis=1)
+    total, several = _single_hit_precision(relevance)
+    # A row with at most one hit sums to that hit's term in any order; rows
+    # with several are summed by numpy, whose pairwise order a loop would not
+    # reproduce to the last bit.
+    total[several] = _precision_at_hits(relevance[several]).sum(axis=1)
     return np.divide(total, relevant, out=np.zeros(len(total)), where=relevant > 0)
+
+
+def _precision_at_hits(relevance):
+    """precision@i at each rank i that holds a relevant item, 0 at the others."""
+    hits = relevance > 0
+    return np.cumsum(hits, axis=1) / np.arange(1, relevance.shape[1] + 1) * hits
+
+
+@njit(cache=True, nogil=True)
+def _single_hit_precision(relevance):
+    """(precision at each user's first hit, 0 without any; whether the user has several hits)."""
+    n_users, k = relevance.shape
+    precision = np.zeros(n_users)
+    several = np.zeros(n_users, dtype=np.bool_)
+    for user in range(n_users):
+        n_hits = 0
+        for place in range(k):
+            if relevance[user, place] > 0:
+                n_hits += 1
+                if n_hits == 1:
+                    precision[user] = 1 / (place + 1)
+        several[user] = n_hits > 1
+    return precision, several

@@ -5,6 +5,7 @@ import numpy as np
 from recsys.metrics._ranking import (
     average_over_users,
     check_ranking_inputs,
+    hit_statistics,
     n_relevant,
     relevance_at_ranks,
 )
@@ -45,6 +46,5 @@ def mrr_at_k(y_true, y_pred, k=10, *, average=True):
 
 
 def _reciprocal_rank(relevance, y_true):
-    hits = relevance > 0
-    first = hits.argmax(axis=1)
-    return np.where(hits.any(axis=1), 1.0 / (first + 1.0), 0.0)
+    _, first_hit = hit_statistics(relevance)
+    return np.divide(1.0, first_hit + 1.0, out=np.zeros(len(first_hit)), where=first_hit >= 0)

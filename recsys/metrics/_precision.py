@@ -3,6 +3,7 @@
 from recsys.metrics._ranking import (
     average_over_users,
     check_ranking_inputs,
+    hit_statistics,
     n_relevant,
     relevance_at_ranks,
 )
@@ -44,4 +45,5 @@ def precision_at_k(y_true, y_pred, k=10, *, average=True):
 
 
 def _precision(relevance, y_true):
-    return (relevance > 0).sum(axis=1) / relevance.shape[1]
+    n_hits, _ = hit_statistics(relevance)
+    return n_hits / relevance.shape[1]

@@ -5,6 +5,7 @@ import numpy as np
 from recsys.metrics._ranking import (
     average_over_users,
     check_ranking_inputs,
+    hit_statistics,
     n_relevant,
     relevance_at_ranks,
 )
@@ -56,5 +57,5 @@ def _recall(relevance, y_true, denominator="relevant"):
     relevant = n_relevant(y_true)
     if denominator == "min_k":
         relevant = np.minimum(relevant, relevance.shape[1])
-    hits = (relevance > 0).sum(axis=1)
-    return np.divide(hits, relevant, out=np.zeros(len(hits)), where=relevant > 0)
+    n_hits, _ = hit_statistics(relevance)
+    return np.divide(n_hits, relevant, out=np.zeros(len(n_hits)), where=relevant > 0)
