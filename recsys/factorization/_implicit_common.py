@@ -49,15 +49,6 @@ def implicit_random_state(random_state):
     return random_state
 
 
-def check_training_matrix(X, model_name):
-    """Reject a training matrix that cannot be factorised, saying how to fix it."""
-    if X.shape[0] == 0 or X.shape[1] == 0 or X.nnz == 0:
-        raise ValueError(
-            f"{model_name} cannot be fitted on an empty training set (shape {X.shape}, "
-            f"{X.nnz} interactions); pass a users x items matrix with at least one interaction."
-        )
-
-
 def ridge_fold_in(X, item_factors, fixed_user_columns=(), penalty=None):
     """User factors that best reproduce the binarised rows of X from fixed item factors.
 
@@ -320,7 +311,6 @@ class ImplicitFactorRecommender(FactorRecommender):
         return super().fit(X, y)
 
     def _fit(self, X):
-        check_training_matrix(X, type(self).__name__)
         with limit_blas_threads():
             # implicit checks the BLAS configuration when constructed.
             model = self._make_implicit_model()

@@ -9,7 +9,6 @@ from sklearn.utils.extmath import randomized_svd
 
 from recsys.factorization._implicit_common import (
     FactorRecommender,
-    check_training_matrix,
 )
 
 
@@ -62,7 +61,6 @@ class PureSVD(FactorRecommender):
         return super().fit(X, y)
 
     def _fit(self, X):
-        check_training_matrix(X, type(self).__name__)
         if self.n_factors > min(X.shape):
             raise ValueError(
                 f"n_factors={self.n_factors} exceeds min(n_users, n_items) = {min(X.shape)} "

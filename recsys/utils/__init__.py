@@ -3,7 +3,8 @@
 from recsys.utils._validation import (
     check_interaction_matrix,
     check_pairs,
+    check_positive_int,
     check_ratings,
 )
 
-__all__ = ["check_interaction_matrix", "check_pairs", "check_ratings"]
+__all__ = ["check_interaction_matrix", "check_pairs", "check_positive_int", "check_ratings"]

@@ -70,8 +70,11 @@ def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=F
             f"{name} contains negative interaction weights (min {X.data.min():g}); "
             "recommenders take non-negative counts or confidences. Shift or clip them first."
         )
-    if not allow_empty and X.shape[0] and X.nnz == 0:
-        raise ValueError(f"{name} holds no interaction (all {X.shape[0]} rows are empty).")
+    if not allow_empty and X.nnz == 0:
+        raise ValueError(
+            f"{name} holds no interaction ({X.shape[0]} rows, none with a stored entry); "
+            "fit needs at least one."
+        )
     X.sum_duplicates()
     X.eliminate_zeros()
     X.sort_indices()
