@@ -21,7 +21,8 @@ class _FactorEmbeddings(TransformerMixin, BaseEstimator):
                 return np.asarray(factors.to_numpy() if hasattr(factors, "to_numpy") else factors)
         raise NotFittedError(
             f"{type(self.model).__name__} has no {self._kind}_factors_; pass a fitted factor model "
-            f"(e.g. ALS().fit(X)) to {type(self).__name__}."
+            f"(e.g. ALS().fit(X)) to {type(self).__name__}, wrapped in "
+            "sklearn.frozen.FrozenEstimator when the pipeline is cloned (cross-validation, grid search)."
         )
 
     def fit(self, X=None, y=None):
@@ -85,6 +86,8 @@ class ItemEmbeddings(_FactorEmbeddings):
     ----------
     model : estimator
         A fitted model with ``item_factors_`` of shape (n_items, n_components).
+        Cloning (cross-validation, grid search) would replace it by an unfitted
+        copy: wrap it in ``sklearn.frozen.FrozenEstimator`` there.
 
     Attributes
     ----------
