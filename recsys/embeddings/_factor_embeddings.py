@@ -1,9 +1,13 @@
 """Transformers mapping user or item indices to the vectors of a fitted factor model."""
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
+
+from recsys.neighbors._retrieval import make_retrieval_index, retrieve_top_n
+from recsys.utils._validation import check_positive_int
 
 
 class _FactorEmbeddings(TransformerMixin, BaseEstimator):
@@ -53,6 +57,10 @@ class _FactorEmbeddings(TransformerMixin, BaseEstimator):
         -------
         ndarray of shape (n_samples, n_components)
         """
+        indices = self._check_indices(X)
+        return self.embeddings_[indices]
+
+    def _check_indices(self, X):
         check_is_fitted(self)
         indices = np.asarray(X)
         if indices.ndim == 2 and indices.shape[1] == 1:
@@ -66,7 +74,7 @@ class _FactorEmbeddings(TransformerMixin, BaseEstimator):
         if indices.size and (indices.min() < 0 or indices.max() >= n_vectors):
             raise ValueError(f"{self._kind} indices must lie in [0, {n_vectors}); got "
                              f"values in [{indices.min()}, {indices.max()}].")
-        return self.embeddings_[indices]
+        return indices
 
     def get_feature_names_out(self, input_features=None):
         """Names ``<kind>_embedding0``, ``<kind>_embedding1``, ..."""
@@ -81,17 +89,26 @@ class ItemEmbeddings(_FactorEmbeddings):
     Works with any model exposing ``item_factors_`` (recsys' factor models,
     :class:`CooccurrenceEmbedding`) or implicit's ``item_factors``, so the
     vectors become features of any scikit-learn pipeline.
+    :meth:`similar_items` finds the items of most similar vectors (cosine),
+    exactly or, with ``retrieval`` set, through a faiss index: the
+    similar-items path of catalogues too large to compare every pair.
 
     Parameters
     ----------
     model : estimator
         A fitted model with ``item_factors_`` of shape (n_items, n_components).
-        Cloning (cross-validation, grid search) would replace it by an unfitted
-        copy: wrap it in ``sklearn.frozen.FrozenEstimator`` there.
+    retrieval : None, str or FaissNearestNeighbors, default=None
+        None compares every item in :meth:`similar_items`. An index spec
+        (``"flat"``, ``"hnsw"``, ``"ivf"``, ``"ivfpq"`` or a faiss factory
+        string) or a :class:`~recsys.neighbors.FaissNearestNeighbors` of
+        metric ``"cosine"`` (cloned) makes fit index the vectors and
+        :meth:`similar_items` search that index.
 
     Attributes
     ----------
     embeddings_ : ndarray of shape (n_items, n_components)
+    retrieval_index_ : FaissNearestNeighbors or None
+        The fitted index over ``embeddings_`` when ``retrieval`` is set.
 
     Examples
     --------
@@ -102,9 +119,63 @@ class ItemEmbeddings(_FactorEmbeddings):
     >>> ItemEmbeddings(model).fit().transform([2, 0])
     array([[4., 5.],
            [0., 1.]])
+    >>> ids, scores = ItemEmbeddings(model, retrieval="flat").fit().similar_items([0], n=2)
+    >>> ids
+    array([[1, 2]])
     """
 
     _kind = "item"
+
+    def __init__(self, model, retrieval=None):
+        super().__init__(model)
+        self.retrieval = retrieval
+
+    def fit(self, X=None, y=None):
+        """Copy the item factors of the (already fitted) model and index them if asked.
+
+        Parameters
+        ----------
+        X, y : None
+            Ignored; the model is fitted beforehand.
+
+        Returns
+        -------
+        self : object
+        """
+        super().fit(X, y)
+        self.retrieval_index_ = None
+        if self.retrieval is not None:
+            self.retrieval_index_ = make_retrieval_index(self.retrieval, metric="cosine").fit(
+                self.embeddings_)
+        return self
+
+    def similar_items(self, X, n=10):
+        """The n items whose vectors have the highest cosine with each item of X.
+
+        The query item itself is never returned; an item of zero vector is
+        similar to nothing (cosine 0).
+
+        Parameters
+        ----------
+        X : array-like of int of shape (n_queries,) or (n_queries, 1)
+            Item indices.
+        n : int, default=10
+
+        Returns
+        -------
+        ids : ndarray of shape (n_queries, n), int64
+            Most similar first; -1 where fewer than n items were found.
+        scores : ndarray of shape (n_queries, n)
+            Cosine similarities; -inf where the id is -1.
+        """
+        queries = self._check_indices(X)
+        n = check_positive_int(n, "n")
+        vectors = np.asarray(self.embeddings_, dtype=np.float64)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        themselves = sp.csr_matrix((np.ones(len(queries)), (np.arange(len(queries)), queries)),
+                                   shape=(len(queries), len(unit)))
+        return retrieve_top_n(self.retrieval_index_, unit, unit[queries], n, exclude=themselves)
 
 
 class UserEmbeddings(_FactorEmbeddings):

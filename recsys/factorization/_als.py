@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.utils._param_validation import Interval
 
 from recsys.factorization._implicit_common import (
+    FactorRecommender,
     ImplicitFactorRecommender,
     implicit_random_state,
     limit_blas_threads,
@@ -46,11 +47,19 @@ class ALS(ImplicitFactorRecommender):
         (3 steps, warm-started; much faster) rather than exactly by Cholesky.
     random_state : int, RandomState instance or None, default=None
         Seed of the initial factors, passed to implicit.
+    retrieval : None, str or FaissNearestNeighbors, default=None
+        None ranks by exact scores of every item. An index spec (``"flat"``,
+        ``"hnsw"``, ``"ivf"``, ``"ivfpq"`` or a faiss factory string) or a
+        :class:`~recsys.neighbors.FaissNearestNeighbors` of metric ``"ip"``
+        (cloned) makes fit index the item factors and ``recommend`` search that
+        index (maximum inner product search; see ``FactorRecommender``).
 
     Attributes
     ----------
     user_factors_ : ndarray of shape (n_users, factors), float32
     item_factors_ : ndarray of shape (n_items, factors), float32
+    retrieval_index_ : FaissNearestNeighbors or None
+        The fitted index over ``item_factors_`` when ``retrieval`` is set.
     n_items_ : int
 
     Examples
@@ -71,16 +80,18 @@ class ALS(ImplicitFactorRecommender):
         "iterations": [Interval(Integral, 1, None, closed="left")],
         "use_cg": ["boolean"],
         "random_state": ["random_state"],
+        **FactorRecommender._retrieval_constraint,
     }
 
     def __init__(self, factors=100, regularization=0.01, alpha=1.0, iterations=15,
-                 use_cg=True, random_state=None):
+                 use_cg=True, random_state=None, retrieval=None):
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
         self.iterations = iterations
         self.use_cg = use_cg
         self.random_state = random_state
+        self.retrieval = retrieval
 
     def _make_implicit_model(self):
         from implicit.cpu.als import AlternatingLeastSquares

@@ -6,6 +6,7 @@ from typing import ClassVar
 from sklearn.utils._param_validation import Interval
 
 from recsys.factorization._implicit_common import (
+    FactorRecommender,
     ImplicitFactorRecommender,
     implicit_num_threads,
     implicit_random_state,
@@ -46,11 +47,19 @@ class BPR(ImplicitFactorRecommender):
         Number of epochs.
     random_state : int, RandomState instance or None, default=None
         Seed passed to implicit; makes the fit single-threaded (see above).
+    retrieval : None, str or FaissNearestNeighbors, default=None
+        None ranks by exact scores of every item. An index spec (``"flat"``,
+        ``"hnsw"``, ``"ivf"``, ``"ivfpq"`` or a faiss factory string) or a
+        :class:`~recsys.neighbors.FaissNearestNeighbors` of metric ``"ip"``
+        (cloned) makes fit index the item factors and ``recommend`` search that
+        index (maximum inner product search; see ``FactorRecommender``).
 
     Attributes
     ----------
     user_factors_ : ndarray of shape (n_users, factors + 1), float32
     item_factors_ : ndarray of shape (n_items, factors + 1), float32
+    retrieval_index_ : FaissNearestNeighbors or None
+        The fitted index over ``item_factors_`` when ``retrieval`` is set.
     n_items_ : int
 
     Examples
@@ -69,15 +78,17 @@ class BPR(ImplicitFactorRecommender):
         "regularization": [Interval(Real, 0, None, closed="left")],
         "iterations": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        **FactorRecommender._retrieval_constraint,
     }
 
     def __init__(self, factors=100, learning_rate=0.01, regularization=0.01, iterations=100,
-                 random_state=None):
+                 random_state=None, retrieval=None):
         self.factors = factors
         self.learning_rate = learning_rate
         self.regularization = regularization
         self.iterations = iterations
         self.random_state = random_state
+        self.retrieval = retrieval
 
     def _make_implicit_model(self):
         from implicit.cpu.bpr import BayesianPersonalizedRanking

@@ -3,12 +3,15 @@ items, and persistence to ``.npz`` files without pickle."""
 
 import json
 from contextlib import contextmanager
+from typing import ClassVar
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from recsys.base import BaseRecommender
+from recsys.neighbors._faiss import FaissNearestNeighbors
+from recsys.neighbors._retrieval import make_retrieval_index, retrieve_top_n
 from recsys.utils._validation import check_positive_int
 
 # Bumped when the layout of saved files changes, so old files fail clearly.
@@ -170,7 +173,7 @@ class FactorModelPersistenceMixin:
                 ) from None
         arrays, json_attributes = {}, {}
         for name, value in vars(self).items():
-            if not name.endswith("_") or name.startswith("_"):
+            if not name.endswith("_") or name.startswith("_") or name in self._rebuilt_on_load:
                 continue
             if isinstance(value, np.ndarray) and value.dtype != object:
                 arrays[f"attr:{name}"] = value
@@ -225,6 +228,7 @@ class FactorModelPersistenceMixin:
             setattr(model, name, value)
         for name, value in arrays.items():
             setattr(model, name, value)
+        model._rebuild_on_load()
         return model
 
 
@@ -232,12 +236,43 @@ class FactorRecommender(FactorModelPersistenceMixin, ItemSimilarityMixin, BaseRe
     """A recommender scoring ``fold_in(X) @ item_factors_.T``.
 
     Subclasses set ``user_factors_`` and ``item_factors_`` (float32) in
-    ``_fit`` and implement ``_fold_in(X)`` for a validated CSR matrix.
-    ``recommend`` ranks with implicit's ``topk`` (multi-threaded, blocked
-    over items, float32) rather than materialising dense float64 score
-    blocks: at MovieLens-20M scale that is what makes top-N for every user
-    affordable.
+    ``_fit``, implement ``_fold_in(X)`` for a validated CSR matrix, and take a
+    ``retrieval`` parameter (constraint in ``_retrieval_constraint``).
+
+    Without retrieval, ``recommend`` ranks with implicit's ``topk``
+    (multi-threaded, blocked over items, float32) rather than materialising
+    dense float64 score blocks: at MovieLens-20M scale that is what makes
+    top-N for every user affordable. With ``retrieval`` set, fit ends by
+    indexing ``item_factors_`` in a :class:`~recsys.neighbors.FaissNearestNeighbors`
+    of inner-product metric (``retrieval_index_``), and ``recommend`` asks
+    that index for the candidates of each folded-in user (see
+    :func:`recsys.neighbors._retrieval.retrieve_top_n`): n plus the most
+    seen items of any row of the batch, so that excluding seen items still
+    leaves n, more when ``items=`` restricts them. The user factors of BPR and
+    LMF carry a constant 1 against the item bias columns, so the inner
+    product the index searches is the model's exact score. Candidates are
+    ranked by their exact score, so with ``retrieval="flat"`` the
+    recommendations are those of exact scoring (up to float rounding among
+    ties). ``similar_items`` stays exact. ``save`` does not store the index;
+    ``load`` rebuilds it from ``item_factors_``.
     """
+
+    _retrieval_constraint: ClassVar[dict] = {"retrieval": [None, str, FaissNearestNeighbors]}
+    _rebuilt_on_load = ("retrieval_index_",)
+
+    def fit(self, X, y=None):
+        super().fit(X, y)
+        self._rebuild_on_load()
+        return self
+
+    fit.__doc__ = BaseRecommender.fit.__doc__
+
+    def _rebuild_on_load(self):
+        self.retrieval_index_ = None
+        if self.retrieval is not None:
+            index = make_retrieval_index(self.retrieval, metric="ip",
+                                         random_state=implicit_random_state(self.random_state))
+            self.retrieval_index_ = index.fit(self.item_factors_)
 
     def fold_in(self, X):
         """Return the user factors of the users whose interactions are the rows of X.
@@ -261,25 +296,33 @@ class FactorRecommender(FactorModelPersistenceMixin, ItemSimilarityMixin, BaseRe
         return self._fold_in(X) @ self.item_factors_.T
 
     def recommend(self, X, n=10, exclude_seen=True, items=None):
-        from implicit.cpu.topk import topk
-
         X = self._validate_for_recommend(X)
         n = check_positive_int(n, "n")
-        excluded = None
+        allowed = None
         if items is not None:
             items = np.asarray(items, dtype=np.int64).ravel()
             if items.size and (items.min() < 0 or items.max() >= self.n_items_):
                 raise ValueError(f"items must be item indices in [0, {self.n_items_}).")
-            excluded = np.setdiff1d(np.arange(self.n_items_), items).astype(np.int32)
+            allowed = np.zeros(self.n_items_, dtype=bool)
+            allowed[items] = True
         user_factors = np.ascontiguousarray(self._fold_in(X), dtype=np.float32)
+        seen = X if exclude_seen else None
+        if getattr(self, "retrieval_index_", None) is not None:
+            return retrieve_top_n(self.retrieval_index_, self.item_factors_, user_factors, n,
+                                  exclude=seen, allowed=allowed)
+        return self._exact_top_n(user_factors, n, seen, allowed)
+
+    recommend.__doc__ = BaseRecommender.recommend.__doc__
+
+    def _exact_top_n(self, user_factors, n, seen, allowed):
+        from implicit.cpu.topk import topk
+
+        excluded = None if allowed is None else np.flatnonzero(~allowed).astype(np.int32)
         with limit_blas_threads():
             ids, scores = topk(np.ascontiguousarray(self.item_factors_, dtype=np.float32),
                                user_factors, min(n, self.n_items_),
-                               filter_query_items=X if exclude_seen else None,
-                               filter_items=excluded)
+                               filter_query_items=seen, filter_items=excluded)
         return pad_ranking(ids, scores, n)
-
-    recommend.__doc__ = BaseRecommender.recommend.__doc__
 
 
 def pad_ranking(ids, scores, n):

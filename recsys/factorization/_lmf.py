@@ -6,6 +6,7 @@ from typing import ClassVar
 from sklearn.utils._param_validation import Interval
 
 from recsys.factorization._implicit_common import (
+    FactorRecommender,
     ImplicitFactorRecommender,
     implicit_num_threads,
     implicit_random_state,
@@ -47,11 +48,19 @@ class LMF(ImplicitFactorRecommender):
         Negative samples drawn per positive interaction.
     random_state : int, RandomState instance or None, default=None
         Seed passed to implicit; makes the fit single-threaded (see above).
+    retrieval : None, str or FaissNearestNeighbors, default=None
+        None ranks by exact scores of every item. An index spec (``"flat"``,
+        ``"hnsw"``, ``"ivf"``, ``"ivfpq"`` or a faiss factory string) or a
+        :class:`~recsys.neighbors.FaissNearestNeighbors` of metric ``"ip"``
+        (cloned) makes fit index the item factors and ``recommend`` search that
+        index (maximum inner product search; see ``FactorRecommender``).
 
     Attributes
     ----------
     user_factors_ : ndarray of shape (n_users, factors + 2), float32
     item_factors_ : ndarray of shape (n_items, factors + 2), float32
+    retrieval_index_ : FaissNearestNeighbors or None
+        The fitted index over ``item_factors_`` when ``retrieval`` is set.
     n_items_ : int
 
     Examples
@@ -71,16 +80,18 @@ class LMF(ImplicitFactorRecommender):
         "iterations": [Interval(Integral, 1, None, closed="left")],
         "neg_prop": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        **FactorRecommender._retrieval_constraint,
     }
 
     def __init__(self, factors=30, learning_rate=1.0, regularization=0.6, iterations=30,
-                 neg_prop=30, random_state=None):
+                 neg_prop=30, random_state=None, retrieval=None):
         self.factors = factors
         self.learning_rate = learning_rate
         self.regularization = regularization
         self.iterations = iterations
         self.neg_prop = neg_prop
         self.random_state = random_state
+        self.retrieval = retrieval
 
     def _make_implicit_model(self):
         from implicit.cpu.lmf import LogisticMatrixFactorization

@@ -26,6 +26,12 @@ class PureSVD(FactorRecommender):
         Number of singular components; at most min(n_users, n_items).
     random_state : int, RandomState instance or None, default=None
         Seed of the randomized SVD.
+    retrieval : None, str or FaissNearestNeighbors, default=None
+        None ranks by exact scores of every item. An index spec (``"flat"``,
+        ``"hnsw"``, ``"ivf"``, ``"ivfpq"`` or a faiss factory string) or a
+        :class:`~recsys.neighbors.FaissNearestNeighbors` of metric ``"ip"``
+        (cloned) makes fit index the item factors and ``recommend`` search that
+        index (maximum inner product search; see ``FactorRecommender``).
 
     Attributes
     ----------
@@ -34,6 +40,8 @@ class PureSVD(FactorRecommender):
     user_factors_ : ndarray of shape (n_users, n_factors), float32
         X V, the training users' coordinates (U S up to the SVD's precision).
     singular_values_ : ndarray of shape (n_factors,)
+    retrieval_index_ : FaissNearestNeighbors or None
+        The fitted index over ``item_factors_`` when ``retrieval`` is set.
     n_items_ : int
 
     Examples
@@ -50,11 +58,13 @@ class PureSVD(FactorRecommender):
     _parameter_constraints: ClassVar[dict] = {
         "n_factors": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
+        **FactorRecommender._retrieval_constraint,
     }
 
-    def __init__(self, n_factors=50, random_state=None):
+    def __init__(self, n_factors=50, random_state=None, retrieval=None):
         self.n_factors = n_factors
         self.random_state = random_state
+        self.retrieval = retrieval
 
     def fit(self, X, y=None):
         self._validate_params()
