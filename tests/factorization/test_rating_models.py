@@ -15,7 +15,11 @@ from recsys.factorization._reference import (
     biased_mf_epoch_reference,
     svdpp_epoch_reference,
 )
-from recsys.factorization._sgd_kernels import biased_mf_epoch, svdpp_epoch
+from recsys.factorization._sgd_kernels import (
+    biased_mf_epoch,
+    shuffle_in_place,
+    svdpp_epoch,
+)
 from recsys.testing import RatingPredictorContract
 from recsys.testing._rating_contract import rating_contract_data
 
@@ -68,6 +72,11 @@ class TestBiasedMF(RatingPredictorContract, SaveLoadChecks):
         return BiasedMF(n_factors=8, random_state=0)
 
 
+class TestBiasedMFFloat64(RatingPredictorContract, SaveLoadChecks):
+    def make_estimator(self):
+        return BiasedMF(n_factors=8, dtype="float64", random_state=0)
+
+
 class TestUnbiasedMF(RatingPredictorContract, SaveLoadChecks):
     # Without biases nor the mean, 20 epochs at lr 0.005 do not reach the mean's RMSE.
     must_beat = None
@@ -110,10 +119,14 @@ def _tiny_problem(seed=0, n_users=12, n_items=9, n_ratings=60, n_factors=4):
     return users, items, ratings, parameters, rng
 
 
+# float32 factors round every step to ~6e-8 relative; over 3 epochs the parameters
+# (of size ~0.1) drift from the float64 reference by ~1e-7, well inside 1e-5.
+@pytest.mark.parametrize("dtype, tolerance", [(np.float64, 1e-10), (np.float32, 1e-5)])
 @pytest.mark.parametrize("biased", [True, False])
-def test_biased_mf_kernel_matches_numpy_reference(biased):
+def test_biased_mf_kernel_matches_numpy_reference(biased, dtype, tolerance):
     users, items, ratings, parameters, rng = _tiny_problem()
-    kernel_state = [p.copy() for p in parameters[:4]]
+    user_bias, item_bias, user_factors, item_factors = parameters[:4]
+    kernel_state = [user_bias.copy(), item_bias.copy(), user_factors.astype(dtype), item_factors.astype(dtype)]
     reference_state = [p.copy() for p in parameters[:4]]
     for _ in range(3):
         order = rng.permutation(len(ratings))
@@ -121,9 +134,37 @@ def test_biased_mf_kernel_matches_numpy_reference(biased):
                                        0.01, 0.05, 0.03, biased)
         reference_error = biased_mf_epoch_reference(users, items, ratings, order, ratings.mean(),
                                                     *reference_state, 0.01, 0.05, 0.03, biased)
-        assert kernel_error == pytest.approx(reference_error, abs=1e-10)
+        assert kernel_error == pytest.approx(reference_error, abs=tolerance)
+    assert kernel_state[2].dtype == dtype and kernel_state[3].dtype == dtype
     for kernel, reference in zip(kernel_state, reference_state):
-        np.testing.assert_allclose(kernel, reference, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(kernel, reference, rtol=0, atol=tolerance)
+
+
+def test_shuffle_in_place_is_a_seeded_permutation():
+    first, second = np.arange(1000), np.arange(1000)
+    shuffle_in_place(np.random.default_rng(3), first)
+    shuffle_in_place(np.random.default_rng(3), second)
+    np.testing.assert_array_equal(first, second)
+    np.testing.assert_array_equal(np.sort(first), np.arange(1000))
+    assert not np.array_equal(first, np.arange(1000))
+
+
+def test_shuffle_in_place_positions_are_uniform():
+    # Over 4000 shuffles of 4 elements each of the 16 (value, position) cells is hit ~1000 times.
+    counts = np.zeros((4, 4))
+    generator, order = np.random.default_rng(0), np.arange(4)
+    for _ in range(4000):
+        shuffle_in_place(generator, order)
+        counts[order, np.arange(4)] += 1
+    np.testing.assert_allclose(counts, 1000, atol=150)
+
+
+def test_biased_mf_dtypes_agree_up_to_rounding(ratings_data):
+    X, y = ratings_data
+    single = BiasedMF(n_factors=8, dtype="float32", random_state=0).fit(X, y)
+    double = BiasedMF(n_factors=8, dtype="float64", random_state=0).fit(X, y)
+    assert single.user_factors_.dtype == np.float32 and double.item_factors_.dtype == np.float64
+    np.testing.assert_allclose(single.predict(X), double.predict(X), rtol=0, atol=1e-4)
 
 
 def test_svdpp_batched_kernel_matches_per_rating_reference():
@@ -254,6 +295,7 @@ def test_nmf_rejects_negative_ratings(ratings_data):
     (ALSRating(reg=0), "'reg' parameter"),
     (NMF(reg_user=-0.1), "'reg_user' parameter"),
     (BiasedMF(n_factors=2.5), "'n_factors' parameter"),
+    (BiasedMF(dtype="float16"), "'dtype' parameter"),
 ])
 def test_invalid_parameters_are_rejected(ratings_data, estimator, message):
     with pytest.raises(ValueError, match=message):
