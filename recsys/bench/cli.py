@@ -151,7 +151,41 @@ def build_parser():
     run.add_argument("--no-memory", action="store_true",
                      help="skip the second, traced pass that measures peak memory (halves the run time); "
                           "peak MiB is then 0")
+
+    ann = commands.add_parser(
+        "ann", help="recall@10 against queries/s of faiss indexes (flat, IVF, HNSW) for retrieval=",
+        description="Maximum inner product search over the ALS item factors of the ML-1M pairs (user "
+                    "factors as queries) and a generated set: recall@k against exact search, queries per "
+                    "second, and FaissNearestNeighbors' build and search times over raw faiss in the same run.")
+    ann.add_argument("--sets", default="ml-1m,generated", help="comma-separated: ml-1m, generated")
+    ann.add_argument("--n", type=int, default=1_000_000, help="vectors of the generated set")
+    ann.add_argument("--dim", type=int, default=64, help="dimensions (also the ALS factors)")
+    ann.add_argument("--queries", type=int, default=1_000)
+    ann.add_argument("--k", type=int, default=10)
+    ann.add_argument("--repeat", type=int, default=3, help="best of this many search timings")
+    ann.add_argument("--threads", type=int, default=1, help="faiss OpenMP threads")
+    ann.add_argument("--indexes", default="flat,ivf,hnsw", help="comma-separated: flat, ivf, hnsw")
+    ann.add_argument("--ivf-lists", type=int, help="IVF lists (default: 4 sqrt(n))")
+    ann.add_argument("--output", help="write the markdown table to FILE.md")
+    ann.add_argument("--plot", help="write the recall/queries-per-second plot to FILE.png")
+    ann.add_argument("--data-home")
     return parser
+
+
+def _cmd_ann(args, console):
+    from recsys.bench._ann import plot_recall_qps, results_markdown, run_ann_benchmark
+
+    results = run_ann_benchmark(
+        sets=_split_list(args.sets), n=args.n, dimension=args.dim, n_queries=args.queries, k=args.k,
+        repeat=args.repeat, threads=args.threads, indexes=_split_list(args.indexes),
+        ivf_lists=args.ivf_lists, data_home=args.data_home, log=console.print)
+    table = results_markdown(results, k=args.k)
+    console.print(table)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(table + "\n")
+    if args.plot:
+        plot_recall_qps(results, args.plot)
 
 
 def _short_license(text):
@@ -284,7 +318,7 @@ def main(argv=None):
         # Piped or captured output is read by programs and people alike: never truncate columns.
         console.width = max(console.width, 160)
     handlers = {"datasets": _cmd_datasets, "download": _cmd_download, "describe": _cmd_describe,
-                "models": _cmd_models}
+                "models": _cmd_models, "ann": _cmd_ann}
     try:
         if args.command == "run":
             _cmd_run(args, console, argv)
