@@ -11,16 +11,18 @@ from numba import njit
 
 
 @njit(cache=True)
-def shuffle_in_place(generator, order):
-    """Fisher-Yates shuffle of ``order`` driven by a numpy ``Generator``.
+def shuffle_samples_in_place(generator, users, items, ratings):
+    """Shuffle the (user, item, rating) triples together, Fisher-Yates, from a numpy ``Generator``.
 
-    Ten times faster than ``Generator.shuffle`` (numba's bounded-integer draws
-    are slow): the swap index is ``floor(U * (k + 1))``, whose bias is below
-    ``len(order) / 2**53``.
+    Ten times faster than ``Generator.shuffle`` in numba (its bounded-integer
+    draws are slow): the swap index is ``floor(U * (k + 1))``, whose bias is
+    below ``len(ratings) / 2**53``.
     """
-    for k in range(order.shape[0] - 1, 0, -1):
+    for k in range(ratings.shape[0] - 1, 0, -1):
         j = int(generator.random() * (k + 1))
-        order[k], order[j] = order[j], order[k]
+        users[k], users[j] = users[j], users[k]
+        items[k], items[j] = items[j], items[k]
+        ratings[k], ratings[j] = ratings[j], ratings[k]
 
 
 # fastmath lets LLVM reassociate the dot product into SIMD partial sums; the order of

@@ -17,7 +17,7 @@ from recsys.factorization._reference import (
 )
 from recsys.factorization._sgd_kernels import (
     biased_mf_epoch,
-    shuffle_in_place,
+    shuffle_samples_in_place,
     svdpp_epoch,
 )
 from recsys.testing import RatingPredictorContract
@@ -140,23 +140,35 @@ def test_biased_mf_kernel_matches_numpy_reference(biased, dtype, tolerance):
         np.testing.assert_allclose(kernel, reference, rtol=0, atol=tolerance)
 
 
-def test_shuffle_in_place_is_a_seeded_permutation():
-    first, second = np.arange(1000), np.arange(1000)
-    shuffle_in_place(np.random.default_rng(3), first)
-    shuffle_in_place(np.random.default_rng(3), second)
-    np.testing.assert_array_equal(first, second)
-    np.testing.assert_array_equal(np.sort(first), np.arange(1000))
-    assert not np.array_equal(first, np.arange(1000))
+def test_shuffle_samples_in_place_keeps_triples_together():
+    users, items = np.arange(1000, dtype=np.int32), np.arange(1000, 2000, dtype=np.int32)
+    ratings = np.arange(1000) / 10
+    shuffle_samples_in_place(np.random.default_rng(3), users, items, ratings)
+    np.testing.assert_array_equal(items, users + 1000)
+    np.testing.assert_array_equal(ratings, users / 10)
+    np.testing.assert_array_equal(np.sort(users), np.arange(1000))
+    assert not np.array_equal(users, np.arange(1000))
+    again = np.arange(1000, dtype=np.int32)
+    shuffle_samples_in_place(np.random.default_rng(3), again, again.copy(), np.zeros(1000))
+    np.testing.assert_array_equal(again, users)
 
 
-def test_shuffle_in_place_positions_are_uniform():
-    # Over 4000 shuffles of 4 elements each of the 16 (value, position) cells is hit ~1000 times.
+def test_shuffle_samples_in_place_positions_are_uniform():
+    # Over 4000 shuffles of 4 samples each of the 16 (sample, position) cells is hit ~1000 times.
     counts = np.zeros((4, 4))
-    generator, order = np.random.default_rng(0), np.arange(4)
+    generator, users = np.random.default_rng(0), np.arange(4, dtype=np.int32)
     for _ in range(4000):
-        shuffle_in_place(generator, order)
-        counts[order, np.arange(4)] += 1
+        shuffle_samples_in_place(generator, users, users.copy(), np.zeros(4))
+        counts[users, np.arange(4)] += 1
     np.testing.assert_allclose(counts, 1000, atol=150)
+
+
+def test_biased_mf_leaves_the_training_data_unchanged(ratings_data):
+    X, y = ratings_data
+    X_before, y_before = X.copy(), np.array(y, copy=True)
+    BiasedMF(n_factors=4, n_epochs=2, random_state=0).fit(X, y)
+    pd.testing.assert_frame_equal(X, X_before)
+    np.testing.assert_array_equal(y, y_before)
 
 
 def test_biased_mf_dtypes_agree_up_to_rounding(ratings_data):
