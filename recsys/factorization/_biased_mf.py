@@ -45,8 +45,9 @@ class BiasedMF(FactorModelPersistenceMixin, BaseRatingPredictor):
         probabilistic matrix factorisation, ``r_ui = <p_u, q_i>``.
     dtype : {"float32", "float64"}, default="float32"
         Precision of the factors and of the SGD steps on them (biases and
-        errors stay float64). float32 halves the memory and makes a fit about
-        twice as fast, with the same RMSE on MovieLens 100K to 1e-4.
+        errors stay float64). float32 halves the memory and makes a fit 1.6x
+        as fast; both start from the same draws and reach the same 5-fold
+        RMSE on MovieLens 100K to four decimals.
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation and the visiting order of every epoch.
 

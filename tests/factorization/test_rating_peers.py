@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.model_selection import KFold, cross_val_score
 
 from recsys.datasets import make_ratings
@@ -10,8 +11,11 @@ from recsys.testing import RatingPredictorContract
 
 pytestmark = [pytest.mark.peers, pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")]
 
-# RMSE is averaged over 3 folds of ~4,800 ratings; seeds alone move it by ~0.005.
+# RMSE is averaged over 3 folds of ~4,800 ratings and 8 seeds: across seeds it spreads by
+# ~0.005 for the biased models but ~0.02 for unbiased MF, which 20 epochs leave unconverged,
+# so a single seed (or three) can land either library 0.01 off its mean.
 TOLERANCE = 0.01
+SEEDS = range(8)
 
 
 @pytest.fixture(scope="module")
@@ -34,17 +38,23 @@ def _cv_rmse(estimator, X, y):
     return -scores.mean()
 
 
+def _seed_averaged_cv_rmse(make_estimator, X, y):
+    return np.mean([_cv_rmse(make_estimator(seed), X, y) for seed in SEEDS])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("ours, algorithm, params", [
-    (BiasedMF(n_factors=20, random_state=0), "SVD", {"n_factors": 20}),
-    (BiasedMF(n_factors=20, biased=False, random_state=0), "SVD", {"n_factors": 20, "biased": False}),
-    (SVDpp(n_factors=10, random_state=0), "SVDpp", {"n_factors": 10}),
-    (NMF(random_state=0), "NMF", {}),
+    (BiasedMF(n_factors=20), "SVD", {"n_factors": 20}),
+    (BiasedMF(n_factors=20, biased=False), "SVD", {"n_factors": 20, "biased": False}),
+    (SVDpp(n_factors=10), "SVDpp", {"n_factors": 10}),
+    (NMF(), "NMF", {}),
 ])
 def test_rmse_within_tolerance_of_surprise(surprise_adapter, ratings, ours, algorithm, params):
     X, y = ratings
-    theirs = surprise_adapter(algorithm, {**params, "random_state": 0})
-    assert _cv_rmse(ours, X, y) <= _cv_rmse(theirs, X, y) + TOLERANCE
+    ours_rmse = _seed_averaged_cv_rmse(lambda seed: clone(ours).set_params(random_state=seed), X, y)
+    theirs_rmse = _seed_averaged_cv_rmse(
+        lambda seed: surprise_adapter(algorithm, {**params, "random_state": seed}), X, y)
+    assert ours_rmse <= theirs_rmse + TOLERANCE
 
 
 def test_baseline_only_als_equals_surprise(surprise_adapter, ratings):
