@@ -154,6 +154,12 @@ class FactorModelPersistenceMixin:
     values (an int ``random_state``, not a ``RandomState``).
     """
 
+    #: fitted attributes derived from the others: not saved, rebuilt by ``_rebuild_derived``
+    _derived_attributes = ()
+
+    def _rebuild_derived(self):
+        """Recompute the attributes of ``_derived_attributes`` (after fit and load)."""
+
     def save(self, path):
         """Save the fitted model to path (numpy adds ``.npz`` when it is missing).
 
@@ -173,7 +179,7 @@ class FactorModelPersistenceMixin:
                 ) from None
         arrays, json_attributes = {}, {}
         for name, value in vars(self).items():
-            if not name.endswith("_") or name.startswith("_") or name in self._rebuilt_on_load:
+            if not name.endswith("_") or name.startswith("_") or name in self._derived_attributes:
                 continue
             if isinstance(value, np.ndarray) and value.dtype != object:
                 arrays[f"attr:{name}"] = value
@@ -228,7 +234,7 @@ class FactorModelPersistenceMixin:
             setattr(model, name, value)
         for name, value in arrays.items():
             setattr(model, name, value)
-        model._rebuild_on_load()
+        model._rebuild_derived()
         return model
 
 
@@ -258,16 +264,16 @@ class FactorRecommender(FactorModelPersistenceMixin, ItemSimilarityMixin, BaseRe
     """
 
     _retrieval_constraint: ClassVar[dict] = {"retrieval": [None, str, FaissNearestNeighbors]}
-    _rebuilt_on_load = ("retrieval_index_",)
+    _derived_attributes = ("retrieval_index_",)
 
     def fit(self, X, y=None):
         super().fit(X, y)
-        self._rebuild_on_load()
+        self._rebuild_derived()
         return self
 
     fit.__doc__ = BaseRecommender.fit.__doc__
 
-    def _rebuild_on_load(self):
+    def _rebuild_derived(self):
         self.retrieval_index_ = None
         if self.retrieval is not None:
             index = make_retrieval_index(self.retrieval, metric="ip",
