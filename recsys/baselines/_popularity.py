@@ -1,5 +1,6 @@
 """The most-popular-items recommender."""
 
+from typing import ClassVar
 
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
@@ -34,7 +35,7 @@ class PopularityRecommender(BaseRecommender):
     array([[0, 2]])
     """
 
-    _parameter_constraints = {"count": [StrOptions({"users", "weights"})]}
+    _parameter_constraints: ClassVar[dict] = {"count": [StrOptions({"users", "weights"})]}
 
     def __init__(self, count="users"):
         self.count = count

@@ -144,9 +144,9 @@ def _load_registry():
     for resource in registry_folder().iterdir():
         if resource.name.endswith(".toml"):
             info = parse_entry(resource.read_text(encoding="utf-8"), resource.name)
-            if resource.name != f"{info.name}.toml":
-                raise ValueError(f"registry file {resource.name} holds the entry {info.name!r}; "
-                                 f"rename it to {info.name}.toml.")
+            if info.name in entries:
+                raise ValueError(f"registry file {resource.name} repeats the entry {info.name!r}; "
+                                 "each data set has exactly one file.")
             entries[info.name] = info
     return dict(sorted(entries.items()))
 

@@ -20,7 +20,7 @@ def _interaction_counts(n_users, n_items, n_interactions, density, rng):
     if density is not None:
         if not 0.0 < density <= 1.0:
             raise ValueError(f"density must lie in (0, 1]; got {density!r}.")
-        n_interactions = int(round(density * n_users * n_items))
+        n_interactions = round(density * n_users * n_items)
     n_interactions = check_positive_int(n_interactions, "n_interactions")
     if n_interactions > n_users * n_items:
         raise ValueError(

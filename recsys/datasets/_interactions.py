@@ -339,18 +339,18 @@ class Interactions:
     def _replace(self, mask=None, *, user_ids=None, item_ids=None, users=None, items=None, **overrides):
         """Return a copy keeping the events where mask is True (all when None)."""
         take = (lambda a: a) if mask is None else (lambda a: None if a is None else a[mask])
-        fields = dict(
-            users=take(self._users) if users is None else users,
-            items=take(self._items) if items is None else items,
-            user_ids=self._user_ids if user_ids is None else user_ids,
-            item_ids=self._item_ids if item_ids is None else item_ids,
-            ratings=take(self._ratings),
-            timestamps=take(self._timestamps),
-            weights=take(self._weights),
-            counts=take(self._counts),
-            user_features=self._user_features,
-            item_features=self._item_features,
-        )
+        fields = {
+            "users": take(self._users) if users is None else users,
+            "items": take(self._items) if items is None else items,
+            "user_ids": self._user_ids if user_ids is None else user_ids,
+            "item_ids": self._item_ids if item_ids is None else item_ids,
+            "ratings": take(self._ratings),
+            "timestamps": take(self._timestamps),
+            "weights": take(self._weights),
+            "counts": take(self._counts),
+            "user_features": self._user_features,
+            "item_features": self._item_features,
+        }
         fields.update(overrides)
         users_arg, items_arg = fields.pop("users"), fields.pop("items")
         return Interactions(users_arg, items_arg, **fields)

@@ -20,7 +20,8 @@ def test_registry_holds_every_expected_entry():
 @pytest.mark.parametrize("path", sorted(REGISTRY.glob("*.toml")), ids=lambda p: p.stem)
 def test_every_entry_parses_with_required_fields(path):
     info = parse_entry(path.read_text(encoding="utf-8"), path.name)
-    assert info.name == path.stem
+    # Files are named <source>-<variant>; MovieLens entries are named ml-<variant>.
+    assert path.stem in (info.name, info.name.replace("ml-", "movielens-", 1))
     for name in REQUIRED_FIELDS:
         assert getattr(info, name) is not None
     assert info.description and info.license and info.citation
@@ -86,3 +87,18 @@ def test_present_real_files_match_their_sha256(real_data_home, name):
             checked += 1
     if not checked:
         pytest.skip(f"no file of {name} under {real_data_home}")
+
+
+def test_two_files_with_one_entry_name_are_rejected(tmp_path, monkeypatch):
+    from recsys.datasets import _catalog
+
+    text = (REGISTRY / "synthetic.toml").read_text(encoding="utf-8")
+    (tmp_path / "synthetic.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "synthetic-copy.toml").write_text(text, encoding="utf-8")
+    monkeypatch.setattr(_catalog, "registry_folder", lambda: tmp_path)
+    _catalog._load_registry.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="repeats the entry 'synthetic'"):
+            _catalog._load_registry()
+    finally:
+        _catalog._load_registry.cache_clear()
