@@ -9,22 +9,57 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import ElasticNet
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 
 from recsys.base import BaseRecommender
+from recsys.linear._ease import available_memory_bytes
+from recsys.linear._slim_kernels import solve_item
 
 # Items per parallel task. Warm starts chain within a block only, so a fixed
 # block size (not one derived from n_jobs) keeps W the same whatever n_jobs.
 _ITEMS_PER_BLOCK = 256
 
 
-def _fit_item_block(X, items, alpha, l1_ratio, positive, max_iter, tol, k):
+def _largest_weights(weights, k):
+    """(rows, values) of the non-zero weights of a column, only its k largest if k is set."""
+    kept = np.flatnonzero(weights)
+    if k is not None and len(kept) > k:
+        kept = kept[np.argpartition(-weights[kept], k - 1)[:k]]
+    return kept, weights[kept]
+
+
+def _stack_columns(items, columns):
+    """(rows, cols, values) of a block from its fitted columns ``{item: (rows, values)}``."""
+    fitted = [item for item in items if item in columns]
+    if not fitted:
+        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+    rows = np.concatenate([columns[item][0] for item in fitted])
+    cols = np.concatenate([np.full(len(columns[item][0]), item) for item in fitted])
+    values = np.concatenate([columns[item][1] for item in fitted])
+    return rows, cols, values
+
+
+def _fit_item_block_gram(gram, items, l1, l2, positive, max_iter, tol, k):
+    """Fit a block of items by coordinate descent on the Gram matrix (see ``_slim_kernels``)."""
+    weights = np.zeros(gram.shape[0])
+    columns = {}
+    for item in items:
+        if gram[item, item] == 0.0:
+            continue
+        # Warm start from the previous item, whose own weight may be non-zero here.
+        weights[item] = 0.0
+        solve_item(gram, item, weights, l1, l2, positive, max_iter, tol)
+        columns[item] = _largest_weights(weights, k)
+    return _stack_columns(items, columns)
+
+
+def _fit_item_block_elasticnet(X, items, alpha, l1_ratio, positive, max_iter, tol, k):
     """Fit the elastic nets of a block of items; return the (rows, cols, values) of their weights."""
     X = X.copy()  # each block zeroes its own target columns
     model = ElasticNet(alpha=alpha, l1_ratio=l1_ratio, positive=positive, fit_intercept=False,
                        copy_X=False, precompute=False, max_iter=max_iter, tol=tol,
                        warm_start=True, selection="cyclic")
-    rows, columns, values = [], [], []
+    columns = {}
     for item in items:
         entries = slice(X.indptr[item], X.indptr[item + 1])
         target = X[:, item].toarray().ravel()
@@ -42,15 +77,8 @@ def _fit_item_block(X, items, alpha, l1_ratio, positive, max_iter, tol, k):
         X.data[entries] = stored
         weights = model.coef_.copy()
         weights[item] = 0.0
-        kept = np.flatnonzero(weights)
-        if k is not None and len(kept) > k:
-            kept = kept[np.argpartition(-weights[kept], k - 1)[:k]]
-        rows.append(kept)
-        columns.append(np.full(len(kept), item))
-        values.append(weights[kept])
-    if not rows:
-        return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
-    return np.concatenate(rows), np.concatenate(columns), np.concatenate(values)
+        columns[item] = _largest_weights(weights, k)
+    return _stack_columns(items, columns)
 
 
 class SLIM(BaseRecommender):
@@ -62,9 +90,14 @@ class SLIM(BaseRecommender):
     training matrix whose column j is zeroed while fitting j. A user's scores
     are ``x_u @ W``.
 
-    The regressions use scikit-learn's :class:`~sklearn.linear_model.ElasticNet`
-    on the sparse X, warm-started from the previous item, whose objective is
-    divided by the number of users n: ``alpha = (l1 + l2) / n`` and
+    Both solvers run cyclic coordinate descent warm-started from the previous
+    item, with scikit-learn's stopping rule (largest weight change of a sweep at
+    most ``tol`` times the largest weight, then duality gap at most
+    ``tol * ||x_j||^2``), so they agree to within ``tol``. ``"gram"`` works on
+    the dense ``G = X^T X`` (``X^T x_j`` is ``G[:, j]``, so a sweep never touches
+    the users) with a numba kernel; ``"elasticnet"`` fits scikit-learn's
+    :class:`~sklearn.linear_model.ElasticNet` on the sparse X, whose objective
+    is divided by the number of users n: ``alpha = (l1 + l2) / n`` and
     ``l1_ratio = l1 / (l1 + l2)`` give exactly the objective above, so l1 and
     l2 do not need retuning when the number of users changes.
 
@@ -82,6 +115,9 @@ class SLIM(BaseRecommender):
         Coordinate-descent sweeps per item.
     tol : float, default=1e-4
         Coordinate-descent tolerance.
+    solver : {"gram", "elasticnet"}, default="gram"
+        ``"gram"`` needs ``8 * n_items**2`` bytes for G and is much faster when
+        that fits; ``"elasticnet"`` needs memory proportional to X only.
     n_jobs : int or None, default=None
         Parallel jobs over blocks of items (joblib; None is 1, -1 all cores).
         The result does not depend on it.
@@ -110,17 +146,19 @@ class SLIM(BaseRecommender):
         "k": [Interval(Integral, 1, None, closed="left"), None],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions({"gram", "elasticnet"})],
         "n_jobs": [Integral, None],
     }
 
     def __init__(self, l1=1.0, l2=10.0, positive=True, k=None, max_iter=100, tol=1e-4,
-                 n_jobs=None):
+                 solver="gram", n_jobs=None):
         self.l1 = l1
         self.l2 = l2
         self.positive = positive
         self.k = k
         self.max_iter = max_iter
         self.tol = tol
+        self.solver = solver
         self.n_jobs = n_jobs
 
     def fit(self, X, y=None):
@@ -137,19 +175,42 @@ class SLIM(BaseRecommender):
     def _fit(self, X):
         X = sp.csc_matrix(X, dtype=np.float64)
         n_users, n_items = X.shape
-        alpha = (self.l1 + self.l2) / n_users
-        l1_ratio = self.l1 / (self.l1 + self.l2)
         blocks = [np.arange(start, min(start + _ITEMS_PER_BLOCK, n_items))
                   for start in range(0, n_items, _ITEMS_PER_BLOCK)]
-        parts = Parallel(n_jobs=self.n_jobs)(
-            delayed(_fit_item_block)(X, block, alpha, l1_ratio, self.positive,
-                                     self.max_iter, self.tol, self.k)
-            for block in blocks
-        )
+        if self.solver == "gram":
+            gram = self._gram_matrix(X)
+            # The numba kernel releases the GIL, so threads share G without copies.
+            parts = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(_fit_item_block_gram)(gram, block, float(self.l1), float(self.l2),
+                                              self.positive, self.max_iter, self.tol, self.k)
+                for block in blocks
+            )
+        else:
+            alpha = (self.l1 + self.l2) / n_users
+            l1_ratio = self.l1 / (self.l1 + self.l2)
+            parts = Parallel(n_jobs=self.n_jobs)(
+                delayed(_fit_item_block_elasticnet)(X, block, alpha, l1_ratio, self.positive,
+                                                    self.max_iter, self.tol, self.k)
+                for block in blocks
+            )
         rows = np.concatenate([part[0] for part in parts])
         columns = np.concatenate([part[1] for part in parts])
         values = np.concatenate([part[2] for part in parts])
         self.coef_ = sp.csr_matrix((values, (rows, columns)), shape=(n_items, n_items))
+
+    @staticmethod
+    def _gram_matrix(X):
+        n_items = X.shape[1]
+        needed = n_items**2 * np.dtype(np.float64).itemsize
+        available = available_memory_bytes()
+        if available is not None and needed > available:
+            raise MemoryError(
+                f"SLIM(solver='gram') needs about {needed / 2**30:.1f} GiB for the dense "
+                f"{n_items} x {n_items} float64 Gram matrix but only "
+                f"{available / 2**30:.1f} GiB is available. Use solver='elasticnet' "
+                "(slower, memory proportional to X) or drop rare items."
+            )
+        return np.ascontiguousarray((X.T @ X).toarray())
 
     def _score(self, X):
         return (X @ self.coef_).toarray()

@@ -128,12 +128,39 @@ def test_slim_parallel_equals_sequential(X, monkeypatch):
     np.testing.assert_array_equal(parallel.toarray(), sequential.toarray())
 
 
+@pytest.mark.parametrize("params", [
+    {"l1": 0.3, "l2": 2.0},
+    {"l1": 0.05, "l2": 1.0, "k": 5},
+    {"l1": 0.5, "l2": 5.0, "positive": False},
+    {"l1": 0.0, "l2": 3.0},
+], ids=["default", "top-k", "signed", "ridge"])
+def test_slim_gram_solver_matches_elasticnet_reference(params):
+    X = make_interactions(120, 40, density=0.12, random_state=11).to_csr()
+    X = with_empty_item(X)  # the Gram solver must skip it like the reference
+    common = {"max_iter": 5000, "tol": 1e-10, **params}
+    gram = SLIM(solver="gram", **common).fit(X).coef_.toarray()
+    reference = SLIM(solver="elasticnet", **common).fit(X).coef_.toarray()
+    scale = np.abs(reference).max()
+    assert scale > 0
+    np.testing.assert_allclose(gram, reference, rtol=1e-6, atol=1e-6 * scale)
+    # Same sparsity pattern, up to weights the solvers' tolerance cannot tell from 0.
+    pattern_differs = (gram != 0) != (reference != 0)
+    assert np.abs(gram + reference)[pattern_differs].max(initial=0.0) <= 1e-6 * scale
+
+
+def test_slim_gram_solver_says_how_much_memory_it_needs(X, monkeypatch):
+    monkeypatch.setattr(_slim, "available_memory_bytes", lambda: 1000)
+    with pytest.raises(MemoryError, match="solver='elasticnet'"):
+        SLIM().fit(X)
+    assert SLIM(solver="elasticnet").fit(X).coef_.nnz > 0
+
+
 def test_slim_needs_some_penalty(X):
     with pytest.raises(ValueError, match="l1 \\+ l2 must be positive"):
         SLIM(l1=0.0, l2=0.0).fit(X)
 
 
-@pytest.mark.parametrize("params", [{"l1": -1.0}, {"l2": -0.5}, {"k": 0}])
+@pytest.mark.parametrize("params", [{"l1": -1.0}, {"l2": -0.5}, {"k": 0}, {"solver": "lbfgs"}])
 def test_slim_rejects_bad_parameters(X, params):
     with pytest.raises(ValueError, match=next(iter(params))):
         SLIM(**params).fit(X)
