@@ -91,15 +91,16 @@ class SLIM(BaseRecommender):
     are ``x_u @ W``.
 
     Both solvers run cyclic coordinate descent warm-started from the previous
-    item, with scikit-learn's stopping rule (largest weight change of a sweep at
-    most ``tol`` times the largest weight, then duality gap at most
-    ``tol * ||x_j||^2``), so they agree to within ``tol``. ``"gram"`` works on
-    the dense ``G = X^T X`` (``X^T x_j`` is ``G[:, j]``, so a sweep never touches
-    the users) with a numba kernel; ``"elasticnet"`` fits scikit-learn's
+    item and stop on scikit-learn's certificate, a duality gap of at most
+    ``tol * ||x_j||^2``, so they agree to within ``tol`` (up to ``max_iter``).
+    ``"elasticnet"`` fits scikit-learn's
     :class:`~sklearn.linear_model.ElasticNet` on the sparse X, whose objective
     is divided by the number of users n: ``alpha = (l1 + l2) / n`` and
     ``l1_ratio = l1 / (l1 + l2)`` give exactly the objective above, so l1 and
-    l2 do not need retuning when the number of users changes.
+    l2 do not need retuning when the number of users changes. ``"gram"`` works
+    on the dense ``G = X^T X`` (``X^T x_j`` is ``G[:, j]``, so no step touches
+    the users) with a numba kernel that alternates full sweeps with solving on
+    the current support (see ``recsys/linear/_slim_kernels.py``).
 
     Parameters
     ----------
@@ -115,9 +116,11 @@ class SLIM(BaseRecommender):
         Coordinate-descent sweeps per item.
     tol : float, default=1e-4
         Coordinate-descent tolerance.
-    solver : {"gram", "elasticnet"}, default="gram"
-        ``"gram"`` needs ``8 * n_items**2`` bytes for G and is much faster when
-        that fits; ``"elasticnet"`` needs memory proportional to X only.
+    solver : {"elasticnet", "gram"}, default="elasticnet"
+        ``"gram"`` needs ``8 * n_items**2`` bytes for G and pays off when X has
+        many interactions per item (on ML-1M, 3706 items: 2.5x faster than
+        ``"elasticnet"`` with 4027 users, 1.8x slower with 1000);
+        ``"elasticnet"`` needs memory proportional to X only.
     n_jobs : int or None, default=None
         Parallel jobs over blocks of items (joblib; None is 1, -1 all cores).
         The result does not depend on it.
@@ -137,6 +140,8 @@ class SLIM(BaseRecommender):
     >>> model = SLIM(l1=0.01, l2=0.1).fit(X)
     >>> model.recommend(sp.csr_matrix([[1, 0, 0, 0]]), n=1)[0]
     array([[1]])
+    >>> SLIM(l1=0.01, l2=0.1, solver="gram").fit(X).recommend(sp.csr_matrix([[1, 0, 0, 0]]), n=1)[0]
+    array([[1]])
     """
 
     _parameter_constraints: ClassVar[dict] = {
@@ -151,7 +156,7 @@ class SLIM(BaseRecommender):
     }
 
     def __init__(self, l1=1.0, l2=10.0, positive=True, k=None, max_iter=100, tol=1e-4,
-                 solver="gram", n_jobs=None):
+                 solver="elasticnet", n_jobs=None):
         self.l1 = l1
         self.l2 = l2
         self.positive = positive
