@@ -61,6 +61,19 @@ class BaseRecommender(BaseEstimator, ABC):
         check_is_fitted(self)
         return check_interaction_matrix(X, n_items=self.n_items_, allow_empty=True)
 
+    def _allowed_items(self, n, items):
+        """Check recommend's n and items; return a bool mask of the allowed items, or None for all."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive integer; got {n!r}.")
+        if items is None:
+            return None
+        items = np.asarray(items, dtype=np.int64).ravel()
+        if items.size and (items.min() < 0 or items.max() >= self.n_items_):
+            raise ValueError(f"items must be item indices in [0, {self.n_items_}).")
+        allowed = np.zeros(self.n_items_, dtype=bool)
+        allowed[items] = True
+        return allowed
+
     def recommend(self, X, n=10, exclude_seen=True, items=None):
         """Recommend the n best items for each user whose interactions are a row of X.
 
@@ -84,15 +97,7 @@ class BaseRecommender(BaseEstimator, ABC):
             Their scores; -inf where the id is -1.
         """
         X = self._validate_for_recommend(X)
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}.")
-        allowed = None
-        if items is not None:
-            items = np.asarray(items, dtype=np.int64).ravel()
-            if items.size and (items.min() < 0 or items.max() >= self.n_items_):
-                raise ValueError(f"items must be item indices in [0, {self.n_items_}).")
-            allowed = np.zeros(self.n_items_, dtype=bool)
-            allowed[items] = True
+        allowed = self._allowed_items(n, items)
         block = max(1, _SCORE_BLOCK_CELLS // max(self.n_items_, 1))
         ids = np.empty((X.shape[0], n), dtype=np.int64)
         scores = np.empty((X.shape[0], n), dtype=np.float64)

@@ -12,7 +12,6 @@ from threadpoolctl import threadpool_limits
 from recsys.base import BaseRecommender
 from recsys.neighbors._faiss import FaissNearestNeighbors
 from recsys.neighbors._retrieval import make_retrieval_index, retrieve_top_n
-from recsys.utils._validation import check_positive_int
 
 # Bumped when the layout of saved files changes, so old files fail clearly.
 _SAVE_FORMAT_VERSION = 1
@@ -303,14 +302,7 @@ class FactorRecommender(FactorModelPersistenceMixin, ItemSimilarityMixin, BaseRe
 
     def recommend(self, X, n=10, exclude_seen=True, items=None):
         X = self._validate_for_recommend(X)
-        n = check_positive_int(n, "n")
-        allowed = None
-        if items is not None:
-            items = np.asarray(items, dtype=np.int64).ravel()
-            if items.size and (items.min() < 0 or items.max() >= self.n_items_):
-                raise ValueError(f"items must be item indices in [0, {self.n_items_}).")
-            allowed = np.zeros(self.n_items_, dtype=bool)
-            allowed[items] = True
+        allowed = self._allowed_items(n, items)
         user_factors = np.ascontiguousarray(self._fold_in(X), dtype=np.float32)
         seen = X if exclude_seen else None
         if getattr(self, "retrieval_index_", None) is not None:
