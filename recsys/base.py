@@ -44,6 +44,8 @@ class BaseRecommender(BaseEstimator, ABC):
         -------
         self : object
         """
+        if getattr(self, "_parameter_constraints", None):
+            self._validate_params()
         X = check_interaction_matrix(X)
         self.n_items_ = X.shape[1]
         self._fit(X)

@@ -40,10 +40,6 @@ class PopularityRecommender(BaseRecommender):
     def __init__(self, count="users"):
         self.count = count
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        return super().fit(X, y)
-
     def _fit(self, X):
         values = X.astype(bool) if self.count == "users" else X
         self.item_popularity_ = np.asarray(values.sum(axis=0), dtype=np.float64).ravel()

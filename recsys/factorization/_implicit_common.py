@@ -347,10 +347,6 @@ class ImplicitFactorRecommender(FactorRecommender):
     implicit model, and ``_fold_in``.
     """
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        return super().fit(X, y)
-
     def _fit(self, X):
         with limit_blas_threads():
             # implicit checks the BLAS configuration when constructed.

@@ -66,10 +66,6 @@ class PureSVD(FactorRecommender):
         self.random_state = random_state
         self.retrieval = retrieval
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        return super().fit(X, y)
-
     def _fit(self, X):
         if self.n_factors > min(X.shape):
             raise ValueError(

@@ -66,12 +66,6 @@ class LSHItemKNN(BaseRecommender):
         self.k = k
         self.seed = seed
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        return super().fit(X, y)
-
-    fit.__doc__ = BaseRecommender.fit.__doc__
-
     def _fit(self, X):
         raters = X.T.tocsr()
         raters.data[:] = 1

@@ -70,12 +70,6 @@ class EASE(BaseRecommender):
         self.l2 = l2
         self.dtype = dtype
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        return super().fit(X, y)
-
-    fit.__doc__ = BaseRecommender.fit.__doc__
-
     def _fit(self, X):
         dtype = np.dtype(self.dtype)
         if dtype not in (np.float32, np.float64):

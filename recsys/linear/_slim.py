@@ -166,18 +166,12 @@ class SLIM(BaseRecommender):
         self.solver = solver
         self.n_jobs = n_jobs
 
-    def fit(self, X, y=None):
-        self._validate_params()
+    def _fit(self, X):
         if self.l1 + self.l2 <= 0:
             raise ValueError(
                 "l1 + l2 must be positive: without any penalty every item is "
                 "reconstructed exactly by its co-occurring items. Set l1 or l2 > 0."
             )
-        return super().fit(X, y)
-
-    fit.__doc__ = BaseRecommender.fit.__doc__
-
-    def _fit(self, X):
         X = sp.csc_matrix(X, dtype=np.float64)
         n_users, n_items = X.shape
         blocks = [np.arange(start, min(start + _ITEMS_PER_BLOCK, n_items))

@@ -68,12 +68,6 @@ class ItemKNN(BaseRecommender):
         self.alpha = alpha
         self.normalize = normalize
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        return super().fit(X, y)
-
-    fit.__doc__ = BaseRecommender.fit.__doc__
-
     def _fit(self, X):
         item_vectors = VectorWeighting(self.similarity).fit_transform(X.T.tocsr())
         self.similarity_ = top_k_similarity(

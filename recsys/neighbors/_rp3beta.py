@@ -62,12 +62,6 @@ class RP3beta(BaseRecommender):
         self.k = k
         self.normalize_rows = normalize_rows
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        return super().fit(X, y)
-
-    fit.__doc__ = BaseRecommender.fit.__doc__
-
     def _fit(self, X):
         user_to_item = normalize(X.astype(np.float64), norm="l1", axis=1)
         item_users = X.T.tocsr().astype(np.float64)

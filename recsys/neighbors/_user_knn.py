@@ -69,12 +69,6 @@ class UserKNN(BaseRecommender):
         self.alpha = alpha
         self.normalize = normalize
 
-    def fit(self, X, y=None):
-        self._validate_params()
-        return super().fit(X, y)
-
-    fit.__doc__ = BaseRecommender.fit.__doc__
-
     def _fit(self, X):
         self.user_items_ = X
         self.weighting_ = VectorWeighting(self.similarity).fit(X)
