@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from recsys.base import BaseRatingPredictor
 from recsys.factorization._implicit_common import FactorModelPersistenceMixin
 from recsys.factorization._rating_common import predict_biased_dot
-from recsys.factorization._sgd_kernels import biased_mf_epoch
+from recsys.factorization._sgd_kernels import biased_mf_sgd
 
 
 class BaselineOnly(FactorModelPersistenceMixin, BaseRatingPredictor):
@@ -95,9 +95,10 @@ class BaselineOnly(FactorModelPersistenceMixin, BaseRatingPredictor):
         # Zero-width factor matrices make the biased-MF SGD step the baseline step.
         no_factors_users, no_factors_items = np.zeros((self.n_users_, 0)), np.zeros((self.n_items_, 0))
         for _ in range(self.n_epochs):
-            biased_mf_epoch(users, items, ratings, rng.permutation(len(ratings)), self.global_mean_,
-                            self.user_bias_, self.item_bias_, no_factors_users, no_factors_items,
-                            self.lr, self.reg_user, self.reg_item, True)
+            order = rng.permutation(len(ratings))
+            biased_mf_sgd(users[order], items[order], ratings[order], 0, len(ratings), self.global_mean_,
+                          self.user_bias_, self.item_bias_, no_factors_users, no_factors_items,
+                          self.lr, self.reg_user, self.reg_item, True)
 
     def _predict(self, users, items):
         return predict_biased_dot(users, items, self.global_mean_, self.user_bias_, self.item_bias_,

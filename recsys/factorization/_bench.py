@@ -16,7 +16,7 @@ from recsys.factorization import (
 register_model("baseline-only", BaselineOnly, task="rating",
                description="Koren baselines mu + b_u + b_i (ALS)")
 register_model("biased-mf", BiasedMF, task="rating", default_params={"random_state": 0},
-               description="biased matrix factorisation by SGD (Surprise's SVD)")
+               description="biased matrix factorisation, stratified parallel SGD (Surprise's SVD)")
 register_model("svdpp", SVDpp, task="rating", default_params={"random_state": 0},
                description="SVD++ by SGD batched per user")
 register_model("als-rating", ALSRating, task="rating", default_params={"random_state": 0},

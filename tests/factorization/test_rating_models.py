@@ -10,14 +10,16 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
 from recsys.base import UnknownPairsWarning
 from recsys.factorization import NMF, ALSRating, BaselineOnly, BiasedMF, SVDpp
+from recsys.factorization._biased_mf import _BlockGrid
 from recsys.factorization._rating_common import group_by_row
 from recsys.factorization._reference import (
     biased_mf_epoch_reference,
     svdpp_epoch_reference,
 )
 from recsys.factorization._sgd_kernels import (
-    biased_mf_epoch,
-    shuffle_samples_in_place,
+    biased_mf_sgd,
+    biased_mf_stratified_epoch,
+    shuffle_samples,
     svdpp_epoch,
 )
 from recsys.testing import RatingPredictorContract
@@ -130,8 +132,8 @@ def test_biased_mf_kernel_matches_numpy_reference(biased, dtype, tolerance):
     reference_state = [p.copy() for p in parameters[:4]]
     for _ in range(3):
         order = rng.permutation(len(ratings))
-        kernel_error = biased_mf_epoch(users, items, ratings, order, ratings.mean(), *kernel_state,
-                                       0.01, 0.05, 0.03, biased)
+        kernel_error = biased_mf_sgd(users[order], items[order], ratings[order], 0, len(ratings),
+                                     ratings.mean(), *kernel_state, 0.01, 0.05, 0.03, biased)
         reference_error = biased_mf_epoch_reference(users, items, ratings, order, ratings.mean(),
                                                     *reference_state, 0.01, 0.05, 0.03, biased)
         assert kernel_error == pytest.approx(reference_error, abs=tolerance)
@@ -140,25 +142,85 @@ def test_biased_mf_kernel_matches_numpy_reference(biased, dtype, tolerance):
         np.testing.assert_allclose(kernel, reference, rtol=0, atol=tolerance)
 
 
-def test_shuffle_samples_in_place_keeps_triples_together():
+def _shuffled_block(grid, block, seed):
+    """The samples of one block of the grid after shuffle_samples with this seed, as copies."""
+    start, stop = grid.block_indptr[block], grid.block_indptr[block + 1]
+    users, items, ratings = grid.users.copy(), grid.items.copy(), grid.ratings.copy()
+    shuffle_samples(users, items, ratings, start, stop, seed)
+    return users[start:stop], items[start:stop], ratings[start:stop]
+
+
+@pytest.mark.parametrize("n_blocks", [1, 3])
+def test_stratified_epoch_is_the_reference_sgd_in_stratum_order(n_blocks):
+    # The blocks of a stratum run in parallel; the result must be that of the numpy
+    # reference visiting the blocks one after the other, each in its shuffled order.
+    users, items, ratings, parameters, rng = _tiny_problem(n_users=30, n_items=20, n_ratings=300)
+    grid = _BlockGrid(users, items, ratings, 30, 20, n_blocks, rng)
+    kernel_state = [p.copy() for p in parameters[:4]]
+    reference_state = [p.copy() for p in parameters[:4]]
+    offsets, seeds = rng.permutation(n_blocks), rng.integers(0, 2**63, n_blocks**2, dtype=np.uint64)
+    reference_error = 0.0
+    for offset in offsets:
+        for user_block in range(n_blocks):
+            block = user_block * n_blocks + (user_block + offset) % n_blocks
+            block_users, block_items, block_ratings = _shuffled_block(grid, block, seeds[block])
+            reference_error += biased_mf_epoch_reference(
+                block_users, block_items, block_ratings, np.arange(len(block_ratings)), 3.0,
+                *reference_state, 0.01, 0.05, 0.03, True)
+    kernel_error = biased_mf_stratified_epoch(grid.users, grid.items, grid.ratings, grid.block_indptr,
+                                              offsets, seeds, 3.0, *kernel_state, 0.01, 0.05, 0.03, True)
+    assert kernel_error.sum() == pytest.approx(reference_error, abs=1e-10)
+    for kernel, reference in zip(kernel_state, reference_state):
+        np.testing.assert_allclose(kernel, reference, rtol=0, atol=1e-10)
+
+
+def test_block_grid_blocks_share_no_user_or_item_within_a_stratum():
+    users, items, ratings, _, rng = _tiny_problem(n_users=40, n_items=30, n_ratings=600)
+    grid = _BlockGrid(users, items, ratings, 40, 30, 4, rng)
+    # Every rating is kept once, renamed consistently.
+    original = sorted(zip(users, items, ratings))
+    renamed = sorted(zip(grid.user_of_code[grid.users], grid.item_of_code[grid.items], grid.ratings))
+    assert original == renamed
+    block_of_sample = np.repeat(np.arange(16), np.diff(grid.block_indptr))
+    user_blocks, item_blocks = block_of_sample // 4, block_of_sample % 4
+    for codes, blocks in ((grid.users, user_blocks), (grid.items, item_blocks)):
+        # A code belongs to one block, and each block's codes form a contiguous range.
+        assert all(len(np.unique(blocks[codes == code])) == 1 for code in np.unique(codes))
+        assert np.all(np.diff(blocks[np.argsort(codes, kind="stable")]) >= 0)
+    # Blocks hold about equal numbers of ratings: 150 each side, give or take a heavy user.
+    np.testing.assert_allclose(np.bincount(user_blocks), 150, atol=40)
+
+
+def test_biased_mf_is_the_same_on_any_number_of_threads(ratings_data):
+    X, y = ratings_data
+    one = BiasedMF(n_factors=8, n_epochs=3, random_state=0, n_threads=1).fit(X, y)
+    two = BiasedMF(n_factors=8, n_epochs=3, random_state=0, n_threads=2).fit(X, y)
+    for name in ("user_factors_", "item_factors_", "user_bias_", "item_bias_"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
+    assert one.train_rmse_ == two.train_rmse_
+
+
+def test_shuffle_samples_keeps_triples_together_inside_the_range():
     users, items = np.arange(1000, dtype=np.int32), np.arange(1000, 2000, dtype=np.int32)
     ratings = np.arange(1000) / 10
-    shuffle_samples_in_place(np.random.default_rng(3), users, items, ratings)
+    shuffle_samples(users, items, ratings, 100, 900, 3)
     np.testing.assert_array_equal(items, users + 1000)
     np.testing.assert_array_equal(ratings, users / 10)
-    np.testing.assert_array_equal(np.sort(users), np.arange(1000))
+    np.testing.assert_array_equal(users[:100], np.arange(100))
+    np.testing.assert_array_equal(users[900:], np.arange(900, 1000))
+    np.testing.assert_array_equal(np.sort(users[100:900]), np.arange(100, 900))
     assert not np.array_equal(users, np.arange(1000))
     again = np.arange(1000, dtype=np.int32)
-    shuffle_samples_in_place(np.random.default_rng(3), again, again.copy(), np.zeros(1000))
+    shuffle_samples(again, again.copy(), np.zeros(1000), 100, 900, 3)
     np.testing.assert_array_equal(again, users)
 
 
-def test_shuffle_samples_in_place_positions_are_uniform():
+def test_shuffle_samples_positions_are_uniform():
     # Over 4000 shuffles of 4 samples each of the 16 (sample, position) cells is hit ~1000 times.
     counts = np.zeros((4, 4))
-    generator, users = np.random.default_rng(0), np.arange(4, dtype=np.int32)
-    for _ in range(4000):
-        shuffle_samples_in_place(generator, users, users.copy(), np.zeros(4))
+    users = np.arange(4, dtype=np.int32)
+    for seed in range(4000):
+        shuffle_samples(users, users.copy(), np.zeros(4), 0, 4, seed)
         counts[users, np.arange(4)] += 1
     np.testing.assert_allclose(counts, 1000, atol=150)
 
