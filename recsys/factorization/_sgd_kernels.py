@@ -9,36 +9,6 @@ holds plain numpy versions that the tests compare these against.
 import numpy as np
 from numba import njit, prange
 
-_GOLDEN_GAMMA = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit(cache=True, inline="always")
-def _splitmix64(state):
-    """Advance a splitmix64 stream: return (next state, 64 random bits)."""
-    state = state + _GOLDEN_GAMMA
-    bits = (state ^ (state >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    bits = (bits ^ (bits >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return state, bits ^ (bits >> np.uint64(31))
-
-
-@njit(cache=True)
-def shuffle_samples(users, items, ratings, start, stop, seed):
-    """Shuffle the triples ``[start, stop)`` together in place, Fisher-Yates.
-
-    The draws come from a splitmix64 stream seeded by ``seed``, so blocks
-    shuffled on different threads each get their own reproducible stream.
-    The swap index is ``floor(U * (k + 1))`` with U of 53 random bits, whose
-    bias is below ``(stop - start) / 2**53``.
-    """
-    state = np.uint64(seed)
-    for k in range(stop - 1 - start, 0, -1):
-        state, bits = _splitmix64(state)
-        j = start + np.int64((bits >> np.uint64(11)) * (k + 1) / 9007199254740992.0)
-        k_at = start + k
-        users[k_at], users[j] = users[j], users[k_at]
-        items[k_at], items[j] = items[j], items[k_at]
-        ratings[k_at], ratings[j] = ratings[j], ratings[k_at]
-
 
 # fastmath lets LLVM reassociate the dot product into SIMD partial sums; the order of
 # the sum changes the result by rounding only, and stays the same run to run. The
@@ -82,9 +52,9 @@ def biased_mf_sgd(users, items, ratings, start, stop, global_mean, user_bias, it
 
 
 @njit(cache=True, parallel=True)
-def biased_mf_stratified_epoch(users, items, ratings, block_indptr, stratum_offsets, block_seeds,
-                               global_mean, user_bias, item_bias, user_factors, item_factors, lr,
-                               reg_user, reg_item, biased):
+def biased_mf_stratified_epoch(users, items, ratings, block_indptr, stratum_offsets, global_mean,
+                               user_bias, item_bias, user_factors, item_factors, lr, reg_user,
+                               reg_item, biased):
     """One epoch of stratified SGD (DSGD, Gemulla et al. 2011) for biased MF.
 
     The samples are grouped into an n x n grid of blocks, block ``b * n + c``
@@ -92,23 +62,21 @@ def biased_mf_stratified_epoch(users, items, ratings, block_indptr, stratum_offs
     ``[block_indptr[b * n + c], block_indptr[b * n + c + 1])``. Stratum s
     pairs user block b with item block ``(b + stratum_offsets[s]) % n``: its
     n blocks share no user and no item, so they run on parallel threads with
-    exactly the result of running them one after the other. Every block is
-    shuffled with its own seed, then trained by :func:`biased_mf_sgd`; the
-    strata run in turn, so every rating is visited once per epoch and the
-    result does not depend on the number of threads. Returns the sum of
-    squared training errors of each block (summed by the caller: a sum in a
-    parallel kernel would depend on the number of threads).
+    exactly the result of running them one after the other. Each block is
+    trained by :func:`biased_mf_sgd` in its array order; the strata run in
+    turn, so every rating is visited once per epoch and the result does not
+    depend on the number of threads. Returns the sum of squared training
+    errors of each block (summed by the caller: a sum in a parallel kernel
+    would depend on the number of threads).
     """
     n_blocks = stratum_offsets.shape[0]
     squared_errors = np.zeros(n_blocks * n_blocks)
     for stratum in range(n_blocks):
         for user_block in prange(n_blocks):
             block = user_block * n_blocks + (user_block + stratum_offsets[stratum]) % n_blocks
-            start, stop = block_indptr[block], block_indptr[block + 1]
-            shuffle_samples(users, items, ratings, start, stop, block_seeds[block])
             squared_errors[block] = biased_mf_sgd(
-                users, items, ratings, start, stop, global_mean, user_bias, item_bias,
-                user_factors, item_factors, lr, reg_user, reg_item, biased,
+                users, items, ratings, block_indptr[block], block_indptr[block + 1], global_mean,
+                user_bias, item_bias, user_factors, item_factors, lr, reg_user, reg_item, biased,
             )
     return squared_errors
 

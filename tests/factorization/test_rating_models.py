@@ -19,7 +19,6 @@ from recsys.factorization._reference import (
 from recsys.factorization._sgd_kernels import (
     biased_mf_sgd,
     biased_mf_stratified_epoch,
-    shuffle_samples,
     svdpp_epoch,
 )
 from recsys.testing import RatingPredictorContract
@@ -142,33 +141,24 @@ def test_biased_mf_kernel_matches_numpy_reference(biased, dtype, tolerance):
         np.testing.assert_allclose(kernel, reference, rtol=0, atol=tolerance)
 
 
-def _shuffled_block(grid, block, seed):
-    """The samples of one block of the grid after shuffle_samples with this seed, as copies."""
-    start, stop = grid.block_indptr[block], grid.block_indptr[block + 1]
-    users, items, ratings = grid.users.copy(), grid.items.copy(), grid.ratings.copy()
-    shuffle_samples(users, items, ratings, start, stop, seed)
-    return users[start:stop], items[start:stop], ratings[start:stop]
-
-
 @pytest.mark.parametrize("n_blocks", [1, 3])
 def test_stratified_epoch_is_the_reference_sgd_in_stratum_order(n_blocks):
     # The blocks of a stratum run in parallel; the result must be that of the numpy
-    # reference visiting the blocks one after the other, each in its shuffled order.
+    # reference visiting the blocks one after the other, each in its array order.
     users, items, ratings, parameters, rng = _tiny_problem(n_users=30, n_items=20, n_ratings=300)
     grid = _BlockGrid(users, items, ratings, 30, 20, n_blocks, rng)
     kernel_state = [p.copy() for p in parameters[:4]]
     reference_state = [p.copy() for p in parameters[:4]]
-    offsets, seeds = rng.permutation(n_blocks), rng.integers(0, 2**63, n_blocks**2, dtype=np.uint64)
+    offsets = rng.permutation(n_blocks)
     reference_error = 0.0
     for offset in offsets:
         for user_block in range(n_blocks):
             block = user_block * n_blocks + (user_block + offset) % n_blocks
-            block_users, block_items, block_ratings = _shuffled_block(grid, block, seeds[block])
-            reference_error += biased_mf_epoch_reference(
-                block_users, block_items, block_ratings, np.arange(len(block_ratings)), 3.0,
-                *reference_state, 0.01, 0.05, 0.03, True)
+            samples = np.arange(grid.block_indptr[block], grid.block_indptr[block + 1])
+            reference_error += biased_mf_epoch_reference(grid.users, grid.items, grid.ratings, samples, 3.0,
+                                                         *reference_state, 0.01, 0.05, 0.03, True)
     kernel_error = biased_mf_stratified_epoch(grid.users, grid.items, grid.ratings, grid.block_indptr,
-                                              offsets, seeds, 3.0, *kernel_state, 0.01, 0.05, 0.03, True)
+                                              offsets, 3.0, *kernel_state, 0.01, 0.05, 0.03, True)
     assert kernel_error.sum() == pytest.approx(reference_error, abs=1e-10)
     for kernel, reference in zip(kernel_state, reference_state):
         np.testing.assert_allclose(kernel, reference, rtol=0, atol=1e-10)
@@ -198,31 +188,6 @@ def test_biased_mf_is_the_same_on_any_number_of_threads(ratings_data):
     for name in ("user_factors_", "item_factors_", "user_bias_", "item_bias_"):
         np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
     assert one.train_rmse_ == two.train_rmse_
-
-
-def test_shuffle_samples_keeps_triples_together_inside_the_range():
-    users, items = np.arange(1000, dtype=np.int32), np.arange(1000, 2000, dtype=np.int32)
-    ratings = np.arange(1000) / 10
-    shuffle_samples(users, items, ratings, 100, 900, 3)
-    np.testing.assert_array_equal(items, users + 1000)
-    np.testing.assert_array_equal(ratings, users / 10)
-    np.testing.assert_array_equal(users[:100], np.arange(100))
-    np.testing.assert_array_equal(users[900:], np.arange(900, 1000))
-    np.testing.assert_array_equal(np.sort(users[100:900]), np.arange(100, 900))
-    assert not np.array_equal(users, np.arange(1000))
-    again = np.arange(1000, dtype=np.int32)
-    shuffle_samples(again, again.copy(), np.zeros(1000), 100, 900, 3)
-    np.testing.assert_array_equal(again, users)
-
-
-def test_shuffle_samples_positions_are_uniform():
-    # Over 4000 shuffles of 4 samples each of the 16 (sample, position) cells is hit ~1000 times.
-    counts = np.zeros((4, 4))
-    users = np.arange(4, dtype=np.int32)
-    for seed in range(4000):
-        shuffle_samples(users, users.copy(), np.zeros(4), 0, 4, seed)
-        counts[users, np.arange(4)] += 1
-    np.testing.assert_allclose(counts, 1000, atol=150)
 
 
 def test_biased_mf_leaves_the_training_data_unchanged(ratings_data):
