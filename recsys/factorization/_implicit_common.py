@@ -3,11 +3,12 @@ items, and persistence to ``.npz`` files without pickle."""
 
 import json
 from contextlib import contextmanager
+from functools import cache
 from typing import ClassVar
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from recsys.base import BaseRecommender
 from recsys.neighbors._faiss import FaissNearestNeighbors
@@ -17,6 +18,13 @@ from recsys.neighbors._retrieval import make_retrieval_index, retrieve_top_n
 _SAVE_FORMAT_VERSION = 1
 
 
+@cache
+def _blas_controller():
+    # Scanning the process for thread pools takes ~4 ms; numpy's and scipy's BLAS,
+    # the ones implicit calls, are loaded by the time the first model fits.
+    return ThreadpoolController()
+
+
 @contextmanager
 def limit_blas_threads():
     """Run the block with a single BLAS thread.
@@ -24,7 +32,7 @@ def limit_blas_threads():
     implicit parallelises over users itself; a multi-threaded BLAS underneath
     oversubscribes the cores (implicit warns, and fits about 3x slower).
     """
-    with threadpool_limits(limits=1, user_api="blas"):
+    with _blas_controller().limit(limits=1, user_api="blas"):
         yield
 
 
