@@ -27,7 +27,7 @@ register_model("nmf", NMF, task="rating", default_params={"random_state": 0},
 register_model("als", ALS, task="topn", default_params={"random_state": 0},
                description="implicit-feedback ALS (implicit's solver), exact least-squares fold-in")
 register_model("bpr", BPR, task="topn", default_params={"random_state": 0},
-               description="Bayesian personalised ranking (implicit's SGD), ridge fold-in")
+               description="Bayesian personalised ranking (implicit's SGD), fold-in by BPR's own SGD")
 register_model("lmf", LMF, task="topn", default_params={"random_state": 0},
                description="logistic matrix factorisation (implicit), ridge fold-in")
 register_model("pure-svd", PureSVD, task="topn", default_params={"random_state": 0},

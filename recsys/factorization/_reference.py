@@ -48,3 +48,35 @@ def svdpp_epoch_reference(indptr, items, ratings, user_order, global_mean, user_
             item_factors[i] += lr * (error * (old_user + implicit_sum) - reg * old_item)
             implicit_factors[rated] += lr * (error * old_item * norm - reg * implicit_factors[rated])
     return squared_error
+
+
+def _splitmix64_below(state, n):
+    """Python twin of ``_sgd_fold_in._draw_below``: (next state, uniform integer in [0, n))."""
+    mask = (1 << 64) - 1
+    state = (state + 0x9E3779B97F4A7C15) & mask
+    bits = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    bits = ((bits ^ (bits >> 27)) * 0x94D049BB133111EB) & mask
+    bits ^= bits >> 31
+    return state, int((bits >> 11) * n / 2.0**53)
+
+
+def bpr_fold_in_reference(indptr, indices, item_factors, learning_rate, regularization, epochs, seed):
+    """BPR fold-in of every CSR row, one textbook SGD step at a time; returns the user factors."""
+    n_items, n_columns = item_factors.shape
+    user_factors = np.zeros((len(indptr) - 1, n_columns))
+    user_factors[:, -1] = 1.0
+    for row in range(len(indptr) - 1):
+        positives = indices[indptr[row]:indptr[row + 1]]
+        if len(positives) == 0 or len(positives) >= n_items:
+            continue
+        user, state = user_factors[row, :-1], int(seed)
+        for _ in range(epochs * len(positives)):
+            state, draw = _splitmix64_below(state, len(positives))
+            state, negative = _splitmix64_below(state, n_items)
+            while negative in positives:
+                state, negative = _splitmix64_below(state, n_items)
+            delta = item_factors[positives[draw]] - item_factors[negative]
+            weight = 1.0 / (1.0 + np.exp(delta[:-1] @ user + delta[-1]))
+            user += learning_rate * (weight * delta[:-1] - regularization * user)
+    return user_factors
+

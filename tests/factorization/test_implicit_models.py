@@ -5,6 +5,8 @@ from threadpoolctl import threadpool_limits
 
 from recsys.factorization import ALS, BPR, LMF, PureSVD
 from recsys.factorization._implicit_common import ridge_fold_in
+from recsys.factorization._reference import bpr_fold_in_reference
+from recsys.factorization._sgd_fold_in import bpr_fold_in
 from recsys.testing import RecommenderContract
 from recsys.testing._contract import contract_data
 
@@ -100,6 +102,47 @@ def test_bpr_bias_column_is_handled_by_fold_in(data):
     np.testing.assert_array_equal(user_factors[:, -1], 1.0)
     np.testing.assert_allclose(model._score(data[:10]), user_factors @ model.item_factors_.T,
                                rtol=1e-6)
+
+
+def test_bpr_fold_in_kernel_matches_python_reference():
+    rng = np.random.default_rng(0)
+    item_factors = rng.normal(0, 0.3, size=(25, 5)).astype(np.float32)
+    dense = rng.random((6, 25)) < 0.3
+    dense[4] = False  # a row without positives keeps the zero vector
+    rows = sp.csr_matrix(dense, dtype=np.float32)
+    user_factors = np.empty((6, 5))
+    bpr_fold_in(rows.indptr, rows.indices, item_factors, user_factors, 0.05, 0.01, 7, 11)
+    expected = bpr_fold_in_reference(rows.indptr, rows.indices, item_factors.astype(np.float64),
+                                     0.05, 0.01, 7, 11)
+    np.testing.assert_allclose(user_factors, expected, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(user_factors[4], [0, 0, 0, 0, 1])
+    assert np.abs(user_factors[:4, :4]).min() > 0
+
+
+def test_bpr_fold_in_of_a_row_does_not_depend_on_the_batch(data):
+    model = BPR(factors=6, iterations=10, random_state=0).fit(data)
+    batch = model.fold_in(data[:12])
+    np.testing.assert_array_equal(model.fold_in(data[7:8])[0], batch[7])
+    np.testing.assert_array_equal(model.fold_in(data[[7, 7, 2]])[0], batch[7])
+
+
+def test_bpr_fold_in_ranks_better_than_a_ridge_fold_in_and_popularity():
+    # Strong generalisation on generated data with latent structure: users unseen in fit.
+    from recsys.datasets import make_interactions
+    from recsys.metrics import ndcg_at_k, split_rows
+
+    X = make_interactions(400, 120, density=0.08, random_state=0).to_csr()
+    query, relevant = split_rows(X[300:], 0.8, random_state=0)
+    model = BPR(factors=16, iterations=60, learning_rate=0.05, random_state=0).fit(X[:300])
+
+    def ndcg_of(scores):
+        scores[query.nonzero()] = -np.inf
+        return ndcg_at_k(relevant, np.argsort(-scores, axis=1)[:, :10], k=10)
+
+    folded = ndcg_at_k(relevant, model.recommend(query, n=10)[0], k=10)
+    ridge = ndcg_of(ridge_fold_in(query, model.item_factors_, (16,)) @ model.item_factors_.T)
+    popularity = ndcg_of(np.tile(np.asarray(X[:300].sum(axis=0), dtype=float), (100, 1)))
+    assert folded > ridge and folded > popularity
 
 
 def test_lmf_fold_in_keeps_the_item_bias_multiplier(data):

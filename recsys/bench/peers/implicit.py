@@ -7,9 +7,9 @@ uses implicit's own ranking:
 
 - ALS folds the rows in with implicit's ``recommend(..., recalculate_user=True)``;
 - implicit's BPR and LMF cannot fold in a new user (``recalculate_user``
-  raises NotImplementedError), so their adapters fold in with recsys'
-  documented ridge solve (``BPR.fold_in``, ``LMF.fold_in``) and rank with
-  implicit's ``topk``. Their fit is implicit's, thread count included (one
+  raises NotImplementedError), so their adapters fold in as recsys does
+  (``BPR.fold_in``: BPR's SGD on the user alone; ``LMF.fold_in``: a ridge
+  solve) and rank with implicit's ``topk``. Their fit is implicit's, thread count included (one
   thread when seeded, like recsys' models).
 """
 
@@ -56,7 +56,7 @@ class ImplicitALS(_ImplicitPeerMixin, ALS):
 
 
 class ImplicitBPR(_ImplicitPeerMixin, BPR):
-    """implicit's BayesianPersonalizedRanking; fold-in by recsys' ridge solve."""
+    """implicit's BayesianPersonalizedRanking; fold-in by recsys' BPR SGD on the user alone."""
 
 
 class ImplicitLMF(_ImplicitPeerMixin, LMF):
@@ -68,7 +68,7 @@ register_model("implicit-als", ImplicitALS, task="topn", requires=("implicit",),
                description="implicit's AlternatingLeastSquares, recalculate_user fold-in")
 register_model("implicit-bpr", ImplicitBPR, task="topn", requires=("implicit",), peer="implicit",
                default_params={"random_state": 0},
-               description="implicit's BayesianPersonalizedRanking, ridge fold-in")
+               description="implicit's BayesianPersonalizedRanking, recsys' SGD fold-in")
 register_model("implicit-lmf", ImplicitLMF, task="topn", requires=("implicit",), peer="implicit",
                default_params={"random_state": 0},
                description="implicit's LogisticMatrixFactorization, ridge fold-in")
