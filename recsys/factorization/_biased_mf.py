@@ -174,6 +174,6 @@ def _balanced_blocks(ids, n_ids, n_blocks, generator):
     id_of_code = generator.permutation(n_ids)
     code_of_id = np.empty(n_ids, dtype=np.int32)
     code_of_id[id_of_code] = np.arange(n_ids, dtype=np.int32)
-    samples_before_code = np.cumsum(np.bincount(ids, minlength=n_ids)[id_of_code]) - 1
-    block_of_code = np.clip(samples_before_code * n_blocks // max(len(ids), 1), 0, n_blocks - 1)
+    last_sample_of_code = np.cumsum(np.bincount(ids, minlength=n_ids)[id_of_code]) - 1
+    block_of_code = np.clip(last_sample_of_code * n_blocks // max(len(ids), 1), 0, n_blocks - 1)
     return id_of_code, code_of_id, block_of_code
