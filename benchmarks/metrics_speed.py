@@ -169,7 +169,7 @@ def main(argv=None):
         "## Ranking metrics: recsys vs ranx and pytrec_eval\n\n"
         f"{args.users:,} users x {N_RANKED} ranked items (generated, seed 0, 1-5 relevant items per user), "
         f"metrics at k={K}; best of {args.repeats} runs; ranx warmed up (numba compile excluded) and "
-        "running on all cores, recsys single-threaded (numba kernels, one BLAS thread).\n"
+        "running on all cores, as are recsys' numba kernels (one BLAS thread).\n"
         f"Machine: 2-core x86-64 VM, 24 GiB. Date: {date(2026, 11, 23).isoformat()}.\n"
         f"Command: `{command}`\n\n{table}\n"
     )

@@ -1,7 +1,7 @@
 """Mean average precision at k (trec_eval's map_cut_k)."""
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from recsys.metrics._ranking import (
     average_over_users,
@@ -70,18 +70,22 @@ def _precision_at_hits(relevance):
     return np.cumsum(hits, axis=1) / np.arange(1, relevance.shape[1] + 1) * hits
 
 
-@njit(cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True)
 def _single_hit_precision(relevance):
-    """(precision at each user's first hit, 0 without any; whether the user has several hits)."""
+    """(precision at each user's first hit, 0 without any; whether the user has several hits).
+
+    Users run in parallel, each written to its own slot, so the result does
+    not depend on the number of threads.
+    """
     n_users, k = relevance.shape
-    precision = np.zeros(n_users)
-    several = np.zeros(n_users, dtype=np.bool_)
-    for user in range(n_users):
-        n_hits = 0
+    precision = np.empty(n_users)
+    several = np.empty(n_users, dtype=np.bool_)
+    for user in prange(n_users):
+        n_hits, first = 0, 0.0
         for place in range(k):
             if relevance[user, place] > 0:
                 n_hits += 1
                 if n_hits == 1:
-                    precision[user] = 1 / (place + 1)
-        several[user] = n_hits > 1
+                    first = 1 / (place + 1)
+        precision[user], several[user] = first, n_hits > 1
     return precision, several

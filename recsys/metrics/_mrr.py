@@ -1,11 +1,11 @@
 """Mean reciprocal rank within the top k (trec_eval's recip_rank, cut at k)."""
 
 import numpy as np
+from numba import njit, prange
 
 from recsys.metrics._ranking import (
     average_over_users,
     check_ranking_inputs,
-    hit_statistics,
     n_relevant,
     relevance_at_ranks,
 )
@@ -46,5 +46,22 @@ def mrr_at_k(y_true, y_pred, k=10, *, average=True):
 
 
 def _reciprocal_rank(relevance, y_true):
-    _, first_hit = hit_statistics(relevance)
-    return np.divide(1.0, first_hit + 1.0, out=np.zeros(len(first_hit)), where=first_hit >= 0)
+    return _first_hit_reciprocal(relevance)
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _first_hit_reciprocal(relevance):
+    """1 / rank of each user's first relevant ranked item, 0 without any.
+
+    One pass that stops at the first hit, instead of counting all hits and
+    dividing in numpy afterwards. Users run in parallel, each written to
+    its own slot, so the result does not depend on the number of threads.
+    """
+    n_users, k = relevance.shape
+    reciprocal = np.zeros(n_users)
+    for user in prange(n_users):
+        for place in range(k):
+            if relevance[user, place] > 0:
+                reciprocal[user] = 1 / (place + 1)
+                break
+    return reciprocal

@@ -7,17 +7,24 @@ each ranked item's grade from the user's relevant items scattered by item
 id, and checks the ranked ids in the same pass.
 :func:`_relevance_at_ranks_reference` computes the same matrix with one
 sparse element-wise product; tests compare the two.
+
+The per-user kernels run on numba's threads (``numba.set_num_threads``).
+Each user's result is computed by one thread alone and written to that
+user's own slot, and nothing is summed across users inside a kernel, so
+the results do not depend on the number of threads.
 """
 
+import numba
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
-# Outcomes of the lookup kernel besides success, reported with a user index.
-_OUT_OF_RANGE = 1
-_REPEATED = 2
-# Users whose ranked lists the lookup kernel copies at a time (a few hundred KiB at k=10).
-_STAGED_USERS = 4096
+# How many users ahead the lookup kernel asks for the ranked lists: enough
+# rows in flight to hide the memory latency at k=10 on 100-wide rankings.
+_PREFETCH_USERS = 16
 
 
 def check_ranking_inputs(y_true, y_pred, k):
@@ -47,11 +54,13 @@ def check_ranking_inputs(y_true, y_pred, k):
         )
     if not np.issubdtype(y_pred.dtype, np.integer):
         raise TypeError(f"y_pred must hold integer item indices; got dtype {y_pred.dtype}.")
+    y_pred = y_pred[:, :k]
     # Two signed dtypes keep the number of compiled kernel variants small;
-    # unsigned ids could not hold the -1 padding anyway.
+    # unsigned ids could not hold the -1 padding anyway. Only the first k
+    # columns are converted: the others are never read.
     if y_pred.dtype not in (np.int32, np.int64):
         y_pred = y_pred.astype(np.int64)
-    return y_true, y_pred[:, :k]
+    return y_true, y_pred
 
 
 def _as_relevance_matrix(y_true):
@@ -85,60 +94,126 @@ def relevance_at_ranks(y_true, y_pred):
     y_pred pads short lists. Raises when y_pred holds an id outside the
     catalogue or ranks an item twice for a user.
     """
-    relevance, outcome, user = _lookup_relevance(
-        y_true.indptr, y_true.indices, y_true.data, y_pred, y_true.shape[1]
+    # One part of the users per thread. The count is read here: calling
+    # numba.get_num_threads inside the kernel would keep numba from caching it.
+    n_parts = min(numba.get_num_threads(), y_pred.shape[0])
+    relevance, out_of_range, repeated = _lookup_relevance(
+        y_true.indptr, y_true.indices, y_true.data, y_pred, y_true.shape[1], n_parts
     )
-    if outcome == _OUT_OF_RANGE:
-        _raise_out_of_range(y_true.shape[1], user)
-    if outcome == _REPEATED:
-        _raise_repeated(user)
+    # Each part of the users reports its own first bad user; the first
+    # overall is the smallest, whichever part found it. An id out of range
+    # anywhere wins over a repeat, as in the reference.
+    if (out_of_range >= 0).any():
+        _raise_out_of_range(y_true.shape[1], int(out_of_range[out_of_range >= 0].min()))
+    if (repeated >= 0).any():
+        _raise_repeated(int(repeated[repeated >= 0].min()))
     return relevance
 
 
+@njit(parallel=True, cache=True, nogil=True)
+def _lookup_relevance(indptr, indices, grades, ranked, n_items, n_parts):
+    """(relevance, first user with an id out of range, first user with a repeat) of each part.
+
+    The users are split into n_parts contiguous parts, one per thread; a
+    part's entries are -1 where it found no such user. The relevance does
+    not depend on n_parts, only the work of each thread does. A part stops
+    at its first id out of range (its later relevance rows are left unset:
+    the caller raises), and goes on past a repeat, so that an id out of
+    range anywhere wins.
+    """
+    n_users = ranked.shape[0]
+    # Every place is written by the lookup, so the rows need no zeroing
+    # pass, and each thread touches (and maps) its own users' pages.
+    relevance = np.empty(ranked.shape)
+    out_of_range = np.full(n_parts, -1, dtype=np.int64)
+    repeated = np.full(n_parts, -1, dtype=np.int64)
+    for part in prange(n_parts):
+        part_start = part * n_users // n_parts
+        part_end = (part + 1) * n_users // n_parts
+        out_of_range[part], repeated[part] = _lookup_users(
+            indptr, indices, grades, ranked, n_items, part_start, part_end, relevance
+        )
+    return relevance, out_of_range, repeated
+
+
 @njit(cache=True, nogil=True)
-def _lookup_relevance(indptr, indices, grades, ranked, n_items):
-    """(relevance, outcome, user): grades at the ranked places, or the first bad user.
+def _lookup_users(indptr, indices, grades, ranked, n_items, user_start, user_end, relevance):
+    """Fill the relevance rows of users [user_start, user_end); return (first out of range, first repeat).
 
     Each user's relevant grades are scattered into a catalogue-sized array
     and cleared again after the user, so that every ranked item costs one
     read and no search. An id out of range stops the pass at once; a
-    repeated id is remembered and the pass goes on, so that an id out of
-    range anywhere wins, as in the reference.
+    repeated id is remembered and the pass goes on. Either is -1 if none.
     """
-    n_users, k = ranked.shape
-    relevance = np.zeros((n_users, k))
+    k = ranked.shape[1]
     grade_of = np.zeros(n_items)
     # last_ranked_by[item] is the last user who ranked the item: a repeat
     # within one list is found without sorting the list.
     last_ranked_by = np.full(n_items, -1, dtype=np.int64)
-    staged = np.empty((min(_STAGED_USERS, n_users), k), dtype=ranked.dtype)
     first_repeat = -1
-    for block_start in range(0, n_users, _STAGED_USERS):
-        block_end = min(block_start + _STAGED_USERS, n_users)
-        # The ranked lists are usually the first k columns of a wider array:
-        # a plain copy loop keeps many of those rows in flight from memory,
-        # where reading them inside the lookup loop waits for each one
-        # (twice slower on 100-wide rankings).
-        staged[: block_end - block_start] = ranked[block_start:block_end]
-        for user in range(block_start, block_end):
-            row_start, row_end = indptr[user], indptr[user + 1]
-            for entry in range(row_start, row_end):
-                grade_of[indices[entry]] = grades[entry]
-            for place in range(k):
-                item = staged[user - block_start, place]
-                if item < 0 or item >= n_items:
-                    if item == -1:
-                        continue
-                    return relevance, _OUT_OF_RANGE, user
-                if last_ranked_by[item] == user and first_repeat < 0:
-                    first_repeat = user
-                last_ranked_by[item] = user
-                relevance[user, place] = grade_of[item]
-            for entry in range(row_start, row_end):
-                grade_of[indices[entry]] = 0.0
-    if first_repeat >= 0:
-        return relevance, _REPEATED, first_repeat
-    return relevance, 0, -1
+    # The ranked lists are usually the first k columns of a wider array, so
+    # each user's list is a few cache lines apart from the next one's, and
+    # reading them as they come waits on memory for every user. Asking for
+    # them some users in advance made the pass three times faster on
+    # 100-wide rankings at k=10 (and 1.4 times faster than the earlier
+    # copy of blocks of lists into a buffer).
+    for user in range(user_start, min(user_start + _PREFETCH_USERS, user_end)):
+        _prefetch_row(ranked, user)
+    for user in range(user_start, user_end):
+        if user + _PREFETCH_USERS < user_end:
+            _prefetch_row(ranked, user + _PREFETCH_USERS)
+        row_start, row_end = indptr[user], indptr[user + 1]
+        for entry in range(row_start, row_end):
+            grade_of[indices[entry]] = grades[entry]
+        for place in range(k):
+            item = ranked[user, place]
+            if item < 0 or item >= n_items:
+                if item == -1:
+                    relevance[user, place] = 0.0
+                    continue
+                return user, first_repeat
+            if last_ranked_by[item] == user and first_repeat < 0:
+                first_repeat = user
+            last_ranked_by[item] = user
+            relevance[user, place] = grade_of[item]
+        for entry in range(row_start, row_end):
+            grade_of[indices[entry]] = 0.0
+    return -1, first_repeat
+
+
+@njit(cache=True, nogil=True)
+def _prefetch_row(matrix, row):
+    """Ask the memory system for row ``row`` of a 2-d array, one request per cache line."""
+    width = matrix.shape[1]
+    for column in range(0, width, max(1, 64 // matrix.itemsize)):
+        _prefetch(matrix, row, column)
+    # The row may start mid-line and so end on one line more.
+    _prefetch(matrix, row, width - 1)
+
+
+@intrinsic
+def _prefetch(typingctx, matrix, row, column):
+    """Hint that ``matrix[row, column]`` will be read soon (LLVM's prefetch; numba has no such call).
+
+    A hint only: it has no effect on what the program computes, so the
+    kernels give the same results with or without it.
+    """
+
+    def codegen(context, builder, signature, args):
+        matrix_type = signature.args[0]
+        array = context.make_array(matrix_type)(context, builder, args[0])
+        address = cgutils.get_item_pointer(
+            context, builder, matrix_type, array, [args[1], args[2]], wraparound=False
+        )
+        byte_pointer, int32 = cgutils.voidptr_t, ir.IntType(32)
+        prefetch = builder.module.declare_intrinsic(
+            "llvm.prefetch", [byte_pointer], ir.FunctionType(ir.VoidType(), [byte_pointer, int32, int32, int32])
+        )
+        # Read (0), keep in all cache levels (3), data cache (1).
+        builder.call(prefetch, [builder.bitcast(address, byte_pointer), int32(0), int32(3), int32(1)])
+        return context.get_dummy_value()
+
+    return types.void(matrix, row, column), codegen
 
 
 def _relevance_at_ranks_reference(y_true, y_pred):
@@ -210,18 +285,20 @@ def _raise_repeated(user):
     )
 
 
-@njit(cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True)
 def hit_statistics(relevance):
     """(number of relevant ranked items, place of the first one or -1) for each user."""
     n_users, k = relevance.shape
-    n_hits = np.zeros(n_users, dtype=np.int64)
-    first_hit = np.full(n_users, -1, dtype=np.int64)
-    for user in range(n_users):
+    n_hits = np.empty(n_users, dtype=np.int64)
+    first_hit = np.empty(n_users, dtype=np.int64)
+    for user in prange(n_users):
+        hits, first = 0, -1
         for place in range(k):
             if relevance[user, place] > 0:
-                if n_hits[user] == 0:
-                    first_hit[user] = place
-                n_hits[user] += 1
+                if hits == 0:
+                    first = place
+                hits += 1
+        n_hits[user], first_hit[user] = hits, first
     return n_hits, first_hit
 
 
@@ -243,11 +320,13 @@ def average_over_users(per_user, has_relevant, average):
     Users without relevant items get NaN in the per-user array and are left out
     of the mean; the mean of no user is NaN.
     """
-    per_user = np.where(has_relevant, per_user, np.nan)
     if not average:
-        return per_user
+        return np.where(has_relevant, per_user, np.nan)
     if not has_relevant.any():
         return float("nan")
+    if has_relevant.all():
+        # The same mean without copying the users out first.
+        return float(np.mean(per_user))
     return float(np.mean(per_user[has_relevant]))
 
 

@@ -1,14 +1,27 @@
 """The numba kernels of the ranking metrics against their numpy references."""
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from recsys.metrics import ndcg_at_k, precision_at_k
-from recsys.metrics._map import _average_precision, _precision_at_hits
+from recsys.metrics import (
+    hit_rate_at_k,
+    map_at_k,
+    mrr_at_k,
+    ndcg_at_k,
+    precision_at_k,
+    recall_at_k,
+)
+from recsys.metrics._map import (
+    _average_precision,
+    _precision_at_hits,
+    _single_hit_precision,
+)
+from recsys.metrics._mrr import _first_hit_reciprocal
 from recsys.metrics._ndcg import _ideal_dcg, _ideal_dcg_reference
 from recsys.metrics._ranking import (
-    _STAGED_USERS,
+    _PREFETCH_USERS,
     _hit_statistics_reference,
     _relevance_at_ranks_reference,
     check_ranking_inputs,
@@ -73,11 +86,21 @@ def test_lookup_reads_unsorted_duplicated_input_like_its_dense_form():
                                   _relevance_at_ranks_reference(checked_true, checked_pred))
 
 
-def test_lookup_crosses_staging_blocks():
-    y_true, y_pred = _random_rankings(3, n_users=2 * _STAGED_USERS + 5, n_items=12, width=4)
+@pytest.mark.parametrize("n_users", [1, _PREFETCH_USERS - 1, _PREFETCH_USERS + 1, 4 * _PREFETCH_USERS + 3])
+def test_lookup_covers_every_user_around_the_prefetch_distance(n_users):
+    # k=4 of 12-wide lists: the kernel reads (and prefetches) rows of a strided view.
+    y_true, y_pred = _random_rankings(3, n_users=n_users, n_items=30, width=12)
     checked_true, checked_pred = check_ranking_inputs(y_true, y_pred, 4)
+    assert checked_pred.strides[0] == 12 * checked_pred.itemsize
     np.testing.assert_array_equal(relevance_at_ranks(checked_true, checked_pred),
                                   _relevance_at_ranks_reference(checked_true, checked_pred))
+
+
+def test_only_the_first_k_columns_are_converted():
+    y_true, y_pred = _random_rankings(4, width=12, dtype=np.int16)
+    _, checked_pred = check_ranking_inputs(y_true, y_pred, 5)
+    assert checked_pred.dtype == np.int64 and checked_pred.shape == (len(y_pred), 5)
+    np.testing.assert_array_equal(checked_pred, y_pred[:, :5])
 
 
 def test_canonical_csr_is_used_without_copying_indices():
@@ -157,3 +180,80 @@ def test_hit_statistics_match_reference(seed):
     for columns in (relevance, relevance[:, :5]):
         for ours, reference in zip(hit_statistics(columns), _hit_statistics_reference(columns)):
             np.testing.assert_array_equal(ours, reference)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_first_hit_reciprocal_matches_reference(seed):
+    y_true, y_pred = _random_rankings(seed)
+    relevance = relevance_at_ranks(*check_ranking_inputs(y_true, y_pred, 12))
+    for columns in (relevance, relevance[:, :5]):
+        _, first_hit = _hit_statistics_reference(columns)
+        expected = np.divide(1.0, first_hit + 1.0, out=np.zeros(len(first_hit)), where=first_hit >= 0)
+        assert (expected == 0).any() and (expected == 1).any() and ((expected > 0) & (expected < 1)).any()
+        np.testing.assert_array_equal(_first_hit_reciprocal(columns), expected)
+
+
+def _on_threads(n_threads, function, *args, **kwargs):
+    """function(*args, **kwargs) with numba's parallel kernels on n_threads threads."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        return function(*args, **kwargs)
+    finally:
+        numba.set_num_threads(previous)
+
+
+needs_two_threads = pytest.mark.skipif(
+    numba.config.NUMBA_NUM_THREADS < 2, reason="numba has a single thread here"
+)
+
+
+@needs_two_threads
+@pytest.mark.parametrize("graded", [True, False])
+def test_kernels_give_identical_results_on_one_and_two_threads(graded):
+    # Many prefetch distances per thread, and an odd count so that the parts differ in size.
+    y_true, y_pred = _random_rankings(5, n_users=50 * _PREFETCH_USERS + 7, width=12, graded=graded)
+    checked_true, checked_pred = check_ranking_inputs(y_true, y_pred, 12)
+    previous = numba.get_num_threads()
+    results = {}
+    for n_threads in (1, 2):
+        relevance = _on_threads(n_threads, relevance_at_ranks, checked_true, checked_pred)
+        results[n_threads] = [
+            relevance,
+            *_on_threads(n_threads, hit_statistics, relevance),
+            *_on_threads(n_threads, _single_hit_precision, relevance),
+            _on_threads(n_threads, _first_hit_reciprocal, relevance),
+            *(_on_threads(n_threads, metric, y_true, y_pred, k=10, average=False)
+              for metric in (precision_at_k, recall_at_k, ndcg_at_k, map_at_k, mrr_at_k, hit_rate_at_k)),
+        ]
+    assert numba.get_num_threads() == previous
+    np.testing.assert_array_equal(results[1][0], _relevance_at_ranks_reference(checked_true, checked_pred))
+    for one_thread, two_threads in zip(results[1], results[2]):
+        assert one_thread.dtype == two_threads.dtype
+        # Bit for bit: the float64 values compared as integers, NaN included.
+        np.testing.assert_array_equal(one_thread.view(np.uint8), two_threads.view(np.uint8))
+
+
+@needs_two_threads
+@pytest.mark.parametrize(
+    ("bad", "match"),
+    [
+        # The first bad user is in the first thread's part; another is in the second's.
+        ({3: "repeat", 9: "repeat"}, "more than once for user 3"),
+        ({3: "out", 9: "out"}, "user 3"),
+        # Found by the second thread only, or winning over an earlier repeat.
+        ({9: "repeat"}, "more than once for user 9"),
+        ({3: "repeat", 9: "out"}, r"outside \[0, 20\).*user 9"),
+        ({9: "repeat", 3: "out"}, r"outside \[0, 20\).*user 3"),
+    ],
+)
+def test_lookup_reports_the_same_bad_user_on_one_and_two_threads(bad, match):
+    y_pred = np.tile(np.arange(5), (12, 1))
+    for user, kind in bad.items():
+        y_pred[user, 4] = y_pred[user, 0] if kind == "repeat" else 20
+    y_true, checked_pred = check_ranking_inputs(np.ones((12, 20)), y_pred, 5)
+    for n_threads in (1, 2):
+        with pytest.raises(ValueError, match=match):
+            _on_threads(n_threads, relevance_at_ranks, y_true, checked_pred)
+    with pytest.raises(ValueError, match=match):
+        _relevance_at_ranks_reference(y_true, checked_pred)
