@@ -32,7 +32,7 @@ def main(argv=None):
 
     from recsys.datasets import load_dataset
     from recsys.factorization import ALS
-    from recsys.factorization._implicit_common import limit_blas_threads
+    from recsys.utils import limit_blas_threads
 
     X = load_dataset(args.dataset, download=False).to_csr().astype(np.float32)
     params = {"factors": args.factors, "iterations": args.iterations, "alpha": args.alpha,

@@ -124,7 +124,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     from recsys.factorization import ALS
-    from recsys.factorization._implicit_common import limit_blas_threads
+    from recsys.utils import limit_blas_threads
 
     rows = [("start (imports)", 0.0, 0.0, peak_rss_mib())]
     with Step(rows, "generate matrix"):

@@ -8,8 +8,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from recsys.metrics._ranking import top_k
-from recsys.utils import check_interaction_matrix, check_pairs, check_ratings
+from recsys.utils import check_interaction_matrix, check_pairs, check_ratings, top_k
 
 # Rows scored at once by the default recommend: bounds the dense score block
 # to about _SCORE_BLOCK_CELLS floats whatever the number of users.

@@ -16,7 +16,7 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.model_selection import KFold
 
-from recsys.metrics import split_rows
+from recsys.utils import split_rows
 from recsys.utils._validation import check_positive_int
 
 #: Share of each test user's interactions given to the model in the strong protocol.
@@ -76,7 +76,7 @@ def strong_generalization(data, n_folds=5, random_state=0, fold_in=FOLD_IN_FRACT
     Users are split by ``KFold(n_folds, shuffle=True, random_state=random_state)``
     over the rows of the binary users x items matrix. The model is fitted on the
     train users' rows; each test user's row is split by
-    :func:`recsys.metrics.split_rows` (``fold_in`` share kept, seed
+    :func:`recsys.utils.split_rows` (``fold_in`` share kept, seed
     ``random_state + fold index``) into the fold-in part the model recommends
     from and the held-out part it is scored against.
 

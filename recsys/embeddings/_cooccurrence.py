@@ -15,8 +15,7 @@ from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.embeddings._similarity import normalize_rows
-from recsys.metrics._ranking import top_k
-from recsys.utils import check_interaction_matrix
+from recsys.utils import check_interaction_matrix, top_k
 
 
 def _user_cooccurrence(X):

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from recsys.metrics._ranking import top_k
+from recsys.utils import top_k
 from recsys.utils._validation import check_positive_int
 
 

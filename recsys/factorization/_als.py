@@ -10,8 +10,8 @@ from recsys.factorization._implicit_common import (
     FactorRecommender,
     ImplicitFactorRecommender,
     implicit_random_state,
-    limit_blas_threads,
 )
+from recsys.utils import limit_blas_threads
 
 
 class ALS(ImplicitFactorRecommender):

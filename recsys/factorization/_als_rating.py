@@ -8,15 +8,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from recsys.base import BaseRatingPredictor
-from recsys.factorization._implicit_common import FactorModelPersistenceMixin
 from recsys.factorization._rating_common import (
     group_by_row,
     predict_biased_dot,
 )
 from recsys.factorization._sgd_kernels import als_half_step
+from recsys.utils import PersistenceMixin
 
 
-class ALSRating(FactorModelPersistenceMixin, BaseRatingPredictor):
+class ALSRating(PersistenceMixin, BaseRatingPredictor):
     """Biased matrix factorisation of explicit ratings by alternating least squares.
 
     Predicts ``r_ui = mu + b_u + b_i + <p_u, q_i>``. Each epoch solves every

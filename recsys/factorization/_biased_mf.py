@@ -8,17 +8,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from recsys.base import BaseRatingPredictor
-from recsys.factorization._implicit_common import FactorModelPersistenceMixin
 from recsys.factorization._rating_common import predict_biased_dot
 from recsys.factorization._sgd_kernels import biased_mf_stratified_epoch
-from recsys.utils._threads import numba_threads
+from recsys.utils import PersistenceMixin, numba_threads
 
 # Fixed, not tied to the machine's cores, so that a fit is the same on any machine
 # and for any n_threads; 16 blocks keep 2-16 threads busy with little waiting.
 _N_BLOCKS = 16
 
 
-class BiasedMF(FactorModelPersistenceMixin, BaseRatingPredictor):
+class BiasedMF(PersistenceMixin, BaseRatingPredictor):
     """Matrix factorisation with user and item biases, trained by SGD.
 
     Predicts ``r_ui = mu + b_u + b_i + <p_u, q_i>`` and minimises the squared

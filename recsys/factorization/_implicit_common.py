@@ -1,39 +1,15 @@
-"""What the factor models share: BLAS thread limits, fold-in solves, similar
-items, and persistence to ``.npz`` files without pickle."""
+"""What the factor models share: implicit's seeds and threads, fold-in solves,
+similar items, exact and approximate top-N."""
 
-import json
-from contextlib import contextmanager
-from functools import cache
 from typing import ClassVar
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
-from threadpoolctl import ThreadpoolController
 
 from recsys.base import BaseRecommender
 from recsys.neighbors._faiss import FaissNearestNeighbors
 from recsys.neighbors._retrieval import make_retrieval_index, retrieve_top_n
-
-# Bumped when the layout of saved files changes, so old files fail clearly.
-_SAVE_FORMAT_VERSION = 1
-
-
-@cache
-def _blas_controller():
-    # Scanning the process for thread pools takes ~4 ms; numpy's and scipy's BLAS,
-    # the ones implicit calls, are loaded by the time the first model fits.
-    return ThreadpoolController()
-
-
-@contextmanager
-def limit_blas_threads():
-    """Run the block with a single BLAS thread.
-
-    implicit parallelises over users itself; a multi-threaded BLAS underneath
-    oversubscribes the cores (implicit warns, and fits about 3x slower).
-    """
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        yield
+from recsys.utils import PersistenceMixin, limit_blas_threads, pad_ranking, top_k
 
 
 def implicit_num_threads(random_state):
@@ -130,8 +106,6 @@ class ItemSimilarityMixin:
         scores : ndarray of shape (n_queries, n)
             Cosine similarities; -inf where the id is -1.
         """
-        from recsys.metrics._ranking import top_k
-
         check_is_fitted(self)
         item_ids = np.atleast_1d(np.asarray(item_ids))
         if not np.issubdtype(item_ids.dtype, np.integer) or item_ids.ndim != 1:
@@ -150,102 +124,7 @@ class ItemSimilarityMixin:
         return top_k(similarities, n)
 
 
-class FactorModelPersistenceMixin:
-    """``save(path)`` / ``load(path)`` of a fitted estimator to a ``.npz`` file, no pickle.
-
-    The file holds the constructor parameters (``get_params()``, as a JSON
-    string) and every fitted attribute (public, ending in ``_``): numpy arrays
-    as arrays, Python scalars and arrays of Python objects (e.g. string ids)
-    as JSON. It is read with ``allow_pickle=False``, so loading an untrusted
-    file cannot run code. Works for any estimator whose parameters are JSON
-    values (an int ``random_state``, not a ``RandomState``).
-    """
-
-    #: fitted attributes derived from the others: not saved, rebuilt by ``_rebuild_derived``
-    _derived_attributes = ()
-
-    def _rebuild_derived(self):
-        """Recompute the attributes of ``_derived_attributes`` (after fit and load)."""
-
-    def save(self, path):
-        """Save the fitted model to path (numpy adds ``.npz`` when it is missing).
-
-        Parameters
-        ----------
-        path : str or path-like
-        """
-        check_is_fitted(self)
-        params = self.get_params(deep=False)
-        for name, value in params.items():
-            try:
-                json.dumps(value)
-            except TypeError:
-                raise ValueError(
-                    f"cannot save {type(self).__name__}: parameter {name}={value!r} is not a "
-                    "JSON value; set it to an int, float, str, bool or None before saving."
-                ) from None
-        arrays, json_attributes = {}, {}
-        for name, value in vars(self).items():
-            if not name.endswith("_") or name.startswith("_") or name in self._derived_attributes:
-                continue
-            if isinstance(value, np.ndarray) and value.dtype != object:
-                arrays[f"attr:{name}"] = value
-            else:
-                if isinstance(value, np.ndarray):
-                    value = {"object_array": value.tolist()}
-                elif isinstance(value, np.generic):
-                    value = value.item()
-                try:
-                    json_attributes[name] = json.loads(json.dumps(value))
-                except TypeError:
-                    raise ValueError(
-                        f"cannot save {type(self).__name__}: fitted attribute {name} of type "
-                        f"{type(value).__name__} is neither a numpy array nor a JSON value."
-                    ) from None
-        header = {"format_version": _SAVE_FORMAT_VERSION, "class": type(self).__name__,
-                  "params": params, "attributes": json_attributes}
-        np.savez(path, __header__=np.array(json.dumps(header)), **arrays)
-
-    @classmethod
-    def load(cls, path):
-        """Load a model written by :meth:`save`.
-
-        Parameters
-        ----------
-        path : str or path-like
-
-        Returns
-        -------
-        model : instance of this class, fitted
-        """
-        with np.load(path, allow_pickle=False) as archive:
-            if "__header__" not in archive.files:
-                raise ValueError(f"{path} was not written by {cls.__name__}.save: no header.")
-            header = json.loads(str(archive["__header__"]))
-            arrays = {key.removeprefix("attr:"): archive[key] for key in archive.files
-                      if key.startswith("attr:")}
-        if header.get("format_version") != _SAVE_FORMAT_VERSION:
-            raise ValueError(
-                f"{path} has save format {header.get('format_version')}; this version of recsys "
-                f"reads format {_SAVE_FORMAT_VERSION}. Refit and save the model again."
-            )
-        if header["class"] != cls.__name__:
-            raise ValueError(
-                f"{path} holds a {header['class']}, not a {cls.__name__}; "
-                f"load it with {header['class']}.load."
-            )
-        model = cls(**header["params"])
-        for name, value in header["attributes"].items():
-            if isinstance(value, dict) and set(value) == {"object_array"}:
-                value = np.array(value["object_array"], dtype=object)
-            setattr(model, name, value)
-        for name, value in arrays.items():
-            setattr(model, name, value)
-        model._rebuild_derived()
-        return model
-
-
-class FactorRecommender(FactorModelPersistenceMixin, ItemSimilarityMixin, BaseRecommender):
+class FactorRecommender(PersistenceMixin, ItemSimilarityMixin, BaseRecommender):
     """A recommender scoring ``fold_in(X) @ item_factors_.T``.
 
     Subclasses set ``user_factors_`` and ``item_factors_`` (float32) in
@@ -329,23 +208,6 @@ class FactorRecommender(FactorModelPersistenceMixin, ItemSimilarityMixin, BaseRe
                                user_factors, min(n, self.n_items_),
                                filter_query_items=seen, filter_items=excluded)
         return pad_ranking(ids, scores, n)
-
-
-def pad_ranking(ids, scores, n):
-    """implicit's topk (ids, scores) as recsys returns them: -1 / -inf where nothing is left.
-
-    implicit marks filtered places with the lowest float32 and cannot return
-    more columns than there are items.
-    """
-    ids = np.asarray(ids, dtype=np.int64).reshape(len(ids), -1)
-    scores = np.asarray(scores, dtype=np.float64).reshape(len(ids), -1)
-    missing = scores <= -np.finfo(np.float32).max
-    ids[missing], scores[missing] = -1, -np.inf
-    width = ids.shape[1]
-    if width < n:
-        ids = np.hstack([ids, np.full((len(ids), n - width), -1, dtype=np.int64)])
-        scores = np.hstack([scores, np.full((len(scores), n - width), -np.inf)])
-    return ids, scores
 
 
 class ImplicitFactorRecommender(FactorRecommender):

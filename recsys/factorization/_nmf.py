@@ -8,16 +8,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from recsys.base import BaseRatingPredictor
-from recsys.factorization._implicit_common import FactorModelPersistenceMixin
 from recsys.factorization._rating_common import predict_biased_dot
 from recsys.factorization._sgd_kernels import nmf_epoch
+from recsys.utils import PersistenceMixin
 
 # Surprise's NMF defaults for the biases, which only biased=True learns.
 _BIAS_LEARNING_RATE = 0.005
 _BIAS_REGULARISATION = 0.02
 
 
-class NMF(FactorModelPersistenceMixin, BaseRatingPredictor):
+class NMF(PersistenceMixin, BaseRatingPredictor):
     """Rating prediction by regularised non-negative matrix factorisation.
 
     Predicts ``r_ui = <p_u, q_i>`` with non-negative factors, learnt by the

@@ -8,15 +8,15 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from recsys.base import BaseRatingPredictor
-from recsys.factorization._implicit_common import FactorModelPersistenceMixin
 from recsys.factorization._rating_common import (
     group_by_row,
     predict_biased_dot,
 )
 from recsys.factorization._sgd_kernels import svdpp_epoch
+from recsys.utils import PersistenceMixin
 
 
-class SVDpp(FactorModelPersistenceMixin, BaseRatingPredictor):
+class SVDpp(PersistenceMixin, BaseRatingPredictor):
     """SVD++ trained by SGD, batched per user.
 
     Predicts ``r_ui = mu + b_u + b_i + <q_i, p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j>``

@@ -22,6 +22,8 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from recsys.utils import top_k
+
 # How many users ahead the lookup kernel asks for the ranked lists: enough
 # rows in flight to hide the memory latency at k=10 on 100-wide rankings.
 _PREFETCH_USERS = 16
@@ -358,64 +360,3 @@ def ranking_from_scores(scores, k, exclude=None):
     """
     ids, _ = top_k(np.asarray(scores, dtype=np.float64), k, exclude=exclude)
     return ids
-
-
-def top_k(scores, k, exclude=None):
-    """Return (ids, scores) of the k best entries of each row of a dense score matrix.
-
-    Ties are broken by the lower column index; excluded and NaN entries are
-    never returned; missing places hold id -1 and score -inf. ``scores`` may
-    be modified in place.
-    """
-    scores = np.asarray(scores)
-    if scores.ndim != 2:
-        raise ValueError(f"scores must be 2-d (users x items); got shape {scores.shape}.")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
-    if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
-    if not scores.flags.writeable:
-        scores = scores.copy()
-    n_rows, n_items = scores.shape
-    if exclude is not None:
-        if sp.issparse(exclude):
-            exclude = sp.coo_matrix(exclude)
-            scores[exclude.row, exclude.col] = -np.inf
-        else:
-            scores[np.asarray(exclude, dtype=bool)] = -np.inf
-    np.nan_to_num(scores, copy=False, nan=-np.inf, posinf=np.finfo(scores.dtype).max, neginf=-np.inf)
-    width = min(k, n_items)
-    ids, top_scores = _sorted_top(scores, width)
-    missing = ~np.isfinite(top_scores) & (top_scores < 0)
-    ids[missing] = -1
-    if width < k:
-        ids = np.hstack([ids, np.full((n_rows, k - width), -1, dtype=np.int64)])
-        top_scores = np.hstack([top_scores, np.full((n_rows, k - width), -np.inf)])
-    return ids, top_scores
-
-
-def _sorted_top(scores, width):
-    """The width best (ids, scores) of each row, ties broken by the lower column index."""
-    n_items = scores.shape[1]
-    all_items = np.broadcast_to(np.arange(n_items), scores.shape)
-    if width == n_items:
-        return _sort_candidates(scores, all_items)
-    candidates = np.argpartition(-scores, width - 1, axis=1)[:, :width]
-    # argpartition does not honour the tie-break at the cut: a row with more
-    # items scoring the k-th best score than places left is redone over all
-    # its items. A cut at -inf needs no redo: those places become padding.
-    threshold = np.take_along_axis(scores, candidates, axis=1).min(axis=1)
-    tied = (threshold > -np.inf) & ((scores >= threshold[:, None]).sum(axis=1) > width)
-    ids, top_scores = _sort_candidates(scores, candidates)
-    if tied.any():
-        tied_ids, tied_scores = _sort_candidates(scores[tied], all_items[: tied.sum()])
-        ids[tied], top_scores[tied] = tied_ids[:, :width], tied_scores[:, :width]
-    return ids, top_scores
-
-
-def _sort_candidates(scores, candidates):
-    """Sort each row's candidate items by decreasing score, then increasing index."""
-    candidate_scores = np.take_along_axis(scores, candidates, axis=1)
-    order = np.lexsort((candidates, -candidate_scores), axis=1)
-    ids = np.take_along_axis(candidates, order, axis=1).astype(np.int64)
-    return ids, np.take_along_axis(candidate_scores, order, axis=1)

@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys.datasets import Interactions
-from recsys.metrics import split_rows
+from recsys.utils import split_rows
 
 
 def fold_in_split(X, fraction=0.8, random_state=None):
@@ -15,7 +15,7 @@ def fold_in_split(X, fraction=0.8, random_state=None):
     well it ranks their held-out part. Each user with at least two events
     keeps ``round(fraction * n)`` of them (at least one, at most n - 1),
     chosen at random, in the fold-in part; users with a single event keep it
-    there. This is :func:`recsys.metrics.split_rows`, the split that
+    there. This is :func:`recsys.utils.split_rows`, the split that
     ``make_ranking_scorer`` uses, so both evaluate the same way.
 
     Parameters

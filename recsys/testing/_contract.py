@@ -22,7 +22,7 @@ from sklearn.utils import estimator_checks
 
 from recsys.datasets import make_interactions
 from recsys.metrics import ndcg_at_k
-from recsys.metrics._scorer import split_rows
+from recsys.utils import split_rows
 
 # The parts of scikit-learn's estimator checks that apply to an estimator
 # whose fit takes a users x items matrix and which has no predict/transform.

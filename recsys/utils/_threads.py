@@ -1,8 +1,10 @@
-"""Thread counts for numba's parallel kernels."""
+"""Thread counts: numba's parallel kernels and the BLAS under numpy and scipy."""
 
 from contextlib import contextmanager
+from functools import cache
 
 import numba
+from threadpoolctl import ThreadpoolController
 
 
 @contextmanager
@@ -20,3 +22,21 @@ def numba_threads(n_threads):
         yield
     finally:
         numba.set_num_threads(previous)
+
+
+@cache
+def _blas_controller():
+    # Scanning the process for thread pools takes ~4 ms; numpy's and scipy's BLAS,
+    # the ones implicit calls, are loaded by the time the first model fits.
+    return ThreadpoolController()
+
+
+@contextmanager
+def limit_blas_threads():
+    """Run the block with a single BLAS thread.
+
+    implicit parallelises over users itself; a multi-threaded BLAS underneath
+    oversubscribes the cores (implicit warns, and fits about 3x slower).
+    """
+    with _blas_controller().limit(limits=1, user_api="blas"):
+        yield

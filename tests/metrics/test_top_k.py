@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from recsys.metrics import ranking_from_scores
-from recsys.metrics._ranking import top_k
+from recsys.utils import top_k
 
 
 def _reference_top_k(scores, k, exclude=None):

@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from recsys.bench import register_model
 from recsys.factorization import ALS, BPR, LMF
-from recsys.factorization._implicit_common import limit_blas_threads, pad_ranking
+from recsys.utils import limit_blas_threads, pad_ranking
 
 
 class _ImplicitPeerMixin:
