@@ -21,7 +21,6 @@ literals); a single value fixes the parameter, e.g. ``--grid slim.k=100``.
 
 import argparse
 import time
-import tomllib
 
 import numpy as np
 from sklearn.model_selection import GridSearchCV, KFold
@@ -32,6 +31,7 @@ from recsys.factorization import ALS, BPR, PureSVD
 from recsys.linear import EASE, SLIM
 from recsys.metrics import make_ranking_scorer
 from recsys.neighbors import ItemKNN, RP3beta, UserKNN
+from recsys.utils._toml import tomllib
 
 SHRINKS = [0.0, 10.0, 100.0]
 NEIGHBOURS = [50, 200, 500]

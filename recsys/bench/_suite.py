@@ -23,11 +23,11 @@ the result::
     params = { count = "users" } # optional
 """
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from recsys.bench._runner import ModelEntry
+from recsys.utils._toml import tomllib
 
 _SUITE_KEYS = {"name", "description", "dataset", "protocol", "folds", "seed", "metrics", "dataset_options"}
 _MODEL_KEYS = {"name", "label", "params"}

@@ -17,7 +17,6 @@ import argparse
 import json
 import shlex
 import sys
-import tomllib
 
 from rich.console import Console
 from rich.progress import (
@@ -35,6 +34,7 @@ from recsys.bench._registry import list_models
 from recsys.bench._report import check_output_path, plot, rich_table, write_output
 from recsys.bench._runner import ModelEntry, resolve_models, run_benchmark
 from recsys.bench._suite import Suite, apply_dataset_options, load_suite
+from recsys.utils._toml import tomllib
 
 
 class CommandError(Exception):

@@ -8,11 +8,11 @@ in a source checkout or an editable install it is read from ``<repo>/datasets``.
 import difflib
 import functools
 import importlib.resources
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from recsys.datasets._home import get_data_home
+from recsys.utils._toml import tomllib
 
 REQUIRED_FIELDS = ("name", "title", "description", "homepage", "license", "citation",
                    "format", "folder", "files")
