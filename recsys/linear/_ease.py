@@ -35,8 +35,16 @@ class EASE(BaseRecommender):
 
     ``P = (X^T X + l2 I)^-1`` and ``B = I - P diag(1 / diag(P))``, so B has a
     zero diagonal: an item never predicts itself. A user's scores are
-    ``x_u @ B``. Fitting needs two dense items x items matrices; when they do
-    not fit in the available memory, ``fit`` says how much is needed.
+    ``x_u @ B``.
+
+    EASE is dense in the catalogue: B holds ``n_items**2`` weights whatever
+    the number of interactions, and fitting inverts a dense matrix over the
+    items in use (two copies, cubic time in them). Items nobody interacted with
+    are left out of the inversion (their weights are zero), but a catalogue of
+    millions of items needs terabytes: ``fit`` checks the memory it needs
+    against the memory available first and raises a ``MemoryError`` saying
+    how much, instead of starting. Sparse models (SLIM, ItemKNN, RP3beta)
+    scale with the interactions instead.
 
     Parameters
     ----------
@@ -75,24 +83,35 @@ class EASE(BaseRecommender):
         if dtype not in (np.float32, np.float64):
             raise ValueError(f"dtype must be np.float32 or np.float64; got {self.dtype!r}.")
         n_items = X.shape[1]
-        needed = _DENSE_COPIES * n_items**2 * dtype.itemsize
+        # An item nobody interacted with has a Gram row and column of zeros but
+        # its l2: its block of the inverse is 1 / l2 alone and its weights are
+        # zero, so only the items in use are inverted (cubic in them, not in
+        # the catalogue); B itself stays dense over the whole catalogue.
+        used_items = np.flatnonzero(X.getnnz(axis=0))
+        n_used = len(used_items)
+        needed = (_DENSE_COPIES * n_used**2 + (n_items**2 if n_used < n_items else 0)) * dtype.itemsize
         available = available_memory_bytes()
         if available is not None and needed > available:
             raise MemoryError(
-                f"EASE needs about {needed / 2**30:.1f} GiB for {n_items} items "
-                f"({_DENSE_COPIES} dense items x items {dtype.name} matrices) but only "
+                f"EASE needs about {needed / 2**30:.1f} GiB for {n_items} items, {n_used} of them "
+                f"with interactions ({_DENSE_COPIES} dense {n_used} x {n_used} {dtype.name} "
+                f"matrices to invert, and B dense over all {n_items} items) but only "
                 f"{available / 2**30:.1f} GiB is available. Use dtype=np.float32, drop rare "
-                "items, or use a sparse model (SLIM, ItemKNN)."
+                "or unused items, or use a sparse model (SLIM, ItemKNN)."
             )
-        X = X.astype(dtype)
+        X = X[:, used_items].astype(dtype)
         gram = (X.T @ X).toarray()
-        gram[np.diag_indices(n_items)] += self.l2
+        gram[np.diag_indices(n_used)] += self.l2
         inverse = scipy.linalg.inv(gram, overwrite_a=True, check_finite=False)
         del gram
         diagonal = np.diag(inverse).copy()
         inverse /= -diagonal[None, :]
-        inverse[np.diag_indices(n_items)] = 0.0
-        self.coef_ = inverse
+        inverse[np.diag_indices(n_used)] = 0.0
+        if n_used == n_items:
+            self.coef_ = inverse
+        else:
+            self.coef_ = np.zeros((n_items, n_items), dtype=dtype)
+            self.coef_[np.ix_(used_items, used_items)] = inverse
 
     def _score(self, X):
         return X.astype(self.coef_.dtype) @ self.coef_

@@ -74,8 +74,8 @@ class RP3beta(BaseRecommender):
         seen = popularity > 0
         penalty[seen] = popularity[seen] ** -self.beta
 
-        def penalise(block, rows):
-            block *= penalty[None, :]
+        def penalise(block, rows, columns):
+            block *= penalty[columns][None, :]
             return block
 
         similarity = top_k_product(item_to_user, user_to_item, self.k,

@@ -4,11 +4,13 @@ Vectors are the rows of sparse matrices (items x users for item-item
 similarity, users x items for user-user). The full n x n similarity matrix is
 never built: ``query[block] @ reference.T`` is computed for a block of query
 rows at a time, turned into similarities, and only the k largest of each row
-are kept (``np.argpartition``). Peak memory is therefore about
-``block_rows x n_reference`` dense cells plus the ``n_query x k`` result.
+are kept (``np.argpartition``). Vectors without any entry have no similarity
+and are left out of the blocks, so the work follows the vectors in use, not the
+catalogue. Peak memory is therefore about ``block_rows x n_reference_in_use``
+dense cells plus the ``n_query x k`` result.
 
 Block size logic: a block holds at most ``_BLOCK_CELLS`` = 2**24 cells, i.e.
-``block_rows = 2**24 // n_reference``. Each cell costs 8 bytes dense plus at
+``block_rows = 2**24 // n_reference_in_use``. Each cell costs 8 bytes dense plus at
 most about 12 bytes in the sparse product it comes from, so one block peaks
 near 350 MB whatever the catalogue: for MovieLens-25M's 59,047 items that is
 284 items per block, and the kept similarity (59,047 x k=100 entries) adds
@@ -84,21 +86,29 @@ class VectorWeighting:
 def top_k_product(left, right, k, *, transform_block=None, exclude_diagonal=False, block_rows=None):
     """Keep the k largest positive entries of each row of ``left @ right``.
 
+    Only the rows of ``left`` and the columns of ``right`` that store an entry
+    can hold a non-zero product, so the product is computed on those alone:
+    time and work arrays scale with the rows and columns in use, not with the
+    shape (three interactions in a catalogue of two million items are three
+    items' work, not two million).
+
     Parameters
     ----------
     left : sparse matrix of shape (n_rows, d)
     right : sparse matrix of shape (d, n_columns)
     k : int
-        Entries kept per row; clamped to the number of columns (minus one when
-        the diagonal is excluded). Among equal values at the cut, the lower
-        column index is kept.
+        Entries kept per row (at most). Among equal values at the cut, the
+        lower column index is kept.
     transform_block : callable, default=None
-        ``transform_block(block, rows)`` turns the dense product block of the
-        rows ``rows`` (a slice) into the values to rank, in place or not.
+        ``transform_block(block, rows, columns)`` turns the dense product
+        block ``(left @ right)[rows][:, columns]`` (``rows`` and ``columns``
+        increasing index arrays) into the values to rank, in place or not. It
+        must map a zero product to a value of at most zero: rows and columns
+        without entries are never passed to it.
     exclude_diagonal : bool, default=False
         Never keep entry (i, i): an item is not its own neighbour.
     block_rows : int, default=None
-        Rows of ``left`` per block; None bounds a block to 2**24 cells.
+        Rows of ``left`` in use per block; None bounds a block to 2**24 cells.
 
     Returns
     -------
@@ -108,35 +118,25 @@ def top_k_product(left, right, k, *, transform_block=None, exclude_diagonal=Fals
     left = sp.csr_matrix(left, dtype=np.float64)
     right = sp.csr_matrix(right, dtype=np.float64)
     n_rows, n_columns = left.shape[0], right.shape[1]
-    width = min(int(k), n_columns - 1 if exclude_diagonal else n_columns)
+    used_rows = np.flatnonzero(np.diff(left.indptr))
+    used_columns = np.unique(right.indices)
+    left, right = left[used_rows], right[:, used_columns]
+    width = min(int(k), len(used_columns))
     if block_rows is None:
-        block_rows = default_block_rows(n_columns)
+        block_rows = default_block_rows(len(used_columns))
     row_parts, column_parts, value_parts = [], [], []
-    for start in range(0, n_rows, block_rows):
-        rows = slice(start, min(start + block_rows, n_rows))
-        block = (left[rows] @ right).toarray()
+    for start in range(0, len(used_rows) if width > 0 else 0, block_rows):
+        rows = used_rows[start:start + block_rows]
+        block = (left[start:start + block_rows] @ right).toarray()
         if transform_block is not None:
-            block = transform_block(block, rows)
+            block = transform_block(block, rows, used_columns)
         if exclude_diagonal:
-            local = np.arange(block.shape[0])
-            inside = start + local < n_columns
-            block[local[inside], start + local[inside]] = 0.0
-        if width <= 0:
-            continue
-        if width < n_columns:
-            top = np.argpartition(-block, width - 1, axis=1)[:, :width]
-            # argpartition picks arbitrarily among values tied at the cut;
-            # re-select those rows by a stable sort so the lower index wins.
-            threshold = np.take_along_axis(block, top, axis=1).min(axis=1)
-            tied = (threshold > 0) & ((block >= threshold[:, None]).sum(axis=1) > width)
-            if tied.any():
-                top[tied] = np.argsort(-block[tied], axis=1, kind="stable")[:, :width]
-        else:
-            top = np.broadcast_to(np.arange(n_columns), block.shape)
+            _zero_diagonal(block, rows, used_columns)
+        top = _top_columns(block, width)
         values = np.take_along_axis(block, top, axis=1)
         keep = values > 0
-        row_parts.append(np.broadcast_to(np.arange(rows.start, rows.stop)[:, None], top.shape)[keep])
-        column_parts.append(top[keep])
+        row_parts.append(np.broadcast_to(rows[:, None], top.shape)[keep])
+        column_parts.append(used_columns[top[keep]])
         value_parts.append(values[keep])
     if not row_parts:
         return sp.csr_matrix((n_rows, n_columns), dtype=np.float64)
@@ -146,6 +146,27 @@ def top_k_product(left, right, k, *, transform_block=None, exclude_diagonal=Fals
     )
     result.sort_indices()
     return result
+
+
+def _zero_diagonal(block, rows, columns):
+    """Zero the cells of ``block`` (rows x columns, original indices) where row == column."""
+    position = np.minimum(np.searchsorted(columns, rows), len(columns) - 1)
+    on_diagonal = columns[position] == rows
+    block[np.flatnonzero(on_diagonal), position[on_diagonal]] = 0.0
+
+
+def _top_columns(block, width):
+    """Column positions of the ``width`` largest values of each row; ties at the cut keep the lower index."""
+    if width >= block.shape[1]:
+        return np.broadcast_to(np.arange(block.shape[1]), block.shape)
+    top = np.argpartition(-block, width - 1, axis=1)[:, :width]
+    # argpartition picks arbitrarily among values tied at the cut;
+    # re-select those rows by a stable sort so the lower index wins.
+    threshold = np.take_along_axis(block, top, axis=1).min(axis=1)
+    tied = (threshold > 0) & ((block >= threshold[:, None]).sum(axis=1) > width)
+    if tied.any():
+        top[tied] = np.argsort(-block[tied], axis=1, kind="stable")[:, :width]
+    return top
 
 
 def _safe_divide(numerator, denominator):
@@ -208,8 +229,8 @@ def top_k_similarity(query, reference, k, *, similarity="cosine", shrink=0.0, al
         query_size = np.diff(query.indptr).astype(np.float64)
         reference_size = np.diff(reference.indptr).astype(np.float64)
 
-        def transform_block(block, rows):
-            union = query_size[rows, None] + reference_size[None, :] - block + shrink
+        def transform_block(block, rows, columns):
+            union = query_size[rows][:, None] + reference_size[columns][None, :] - block + shrink
             return _safe_divide(block, union)
     elif normalize:
         query_norm = np.sqrt(np.asarray(query.multiply(query).sum(axis=1)).ravel())
@@ -219,8 +240,8 @@ def top_k_similarity(query, reference, k, *, similarity="cosine", shrink=0.0, al
         query_scale = query_norm ** query_exponent
         reference_scale = reference_norm ** reference_exponent
 
-        def transform_block(block, rows):
-            denominator = query_scale[rows, None] * reference_scale[None, :]
+        def transform_block(block, rows, columns):
+            denominator = query_scale[rows][:, None] * reference_scale[columns][None, :]
             # A vector without entries has no similarity, whatever the shrink.
             denominator[denominator > 0] += shrink
             return _safe_divide(block, denominator)

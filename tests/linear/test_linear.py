@@ -164,3 +164,56 @@ def test_slim_needs_some_penalty(X):
 def test_slim_rejects_bad_parameters(X, params):
     with pytest.raises(ValueError, match=next(iter(params))):
         SLIM(**params).fit(X)
+
+
+def huge_catalogue_interactions(n_items=2_000_000):
+    """Three interactions of two users over a catalogue of ``n_items`` items."""
+    return sp.csr_matrix((np.ones(3), ([0, 0, 1], [5, n_items - 7, 5])), shape=(2, n_items))
+
+
+@pytest.mark.parametrize("solver", ["elasticnet", "gram"])
+def test_slim_work_follows_items_in_use(solver, monkeypatch):
+    # Every per-item solve sees only the items in use: a catalogue-wide design
+    # matrix or Gram matrix would make the cost scale with the catalogue.
+    widths = []
+    name = f"_fit_item_block_{solver}"
+    original = getattr(_slim, name)
+
+    def record(matrix, items, *args):
+        widths.append(matrix.shape[1])
+        return original(matrix, items, *args)
+
+    monkeypatch.setattr(_slim, name, record)
+    X = huge_catalogue_interactions()
+    model = SLIM(l1=0.01, l2=0.1, solver=solver).fit(X)
+    assert widths == [2]
+    assert model.coef_.shape == (X.shape[1], X.shape[1])
+    assert model.recommend(X[1], n=1)[0][0, 0] == X.shape[1] - 7
+
+
+@pytest.mark.parametrize("solver", ["elasticnet", "gram"])
+def test_slim_unused_items_leave_weights_unchanged(X, solver):
+    padded = sp.hstack([sp.csr_matrix((X.shape[0], 3)), X, sp.csr_matrix((X.shape[0], 2))]).tocsr()
+    compact = SLIM(l1=0.1, l2=1.0, solver=solver).fit(X).coef_.toarray()
+    weights = SLIM(l1=0.1, l2=1.0, solver=solver).fit(padded).coef_.toarray()
+    np.testing.assert_allclose(weights[3:-2, 3:-2], compact, rtol=1e-10, atol=1e-12)
+    assert not weights[:3].any() and not weights[-2:].any()
+
+
+def test_ease_inverts_only_the_items_in_use(X, monkeypatch):
+    sizes = []
+    original = _ease.scipy.linalg.inv
+    monkeypatch.setattr(_ease.scipy.linalg, "inv", lambda a, **kw: sizes.append(a.shape) or original(a, **kw))
+    padded = sp.hstack([sp.csr_matrix((X.shape[0], 3)), X]).tocsr()
+    weights = EASE(l2=20.0).fit(padded).coef_
+    assert sizes == [(X.shape[1], X.shape[1])]
+    np.testing.assert_allclose(weights[3:, 3:], EASE(l2=20.0).fit(X).coef_, atol=1e-12)
+    assert not weights[:3].any() and not weights[:, :3].any()
+
+
+def test_ease_refuses_a_huge_catalogue_with_the_memory_it_needs(monkeypatch):
+    # EASE is dense in the catalogue (B has n_items**2 weights): 2 million
+    # items need about 29,800 GiB, which fit refuses before allocating.
+    monkeypatch.setattr(_ease, "available_memory_bytes", lambda: 64 * 2**30)
+    with pytest.raises(MemoryError, match=r"EASE needs about 29802\.3 GiB for 2000000 items, 2 of them"):
+        EASE().fit(huge_catalogue_interactions())

@@ -4,7 +4,8 @@ import scipy.sparse as sp
 
 from recsys.datasets import make_interactions
 from recsys.neighbors import ItemKNN, RP3beta, UserKNN
-from recsys.neighbors._similarity import SIMILARITIES, VectorWeighting, top_k_similarity
+from recsys.neighbors import _similarity
+from recsys.neighbors._similarity import SIMILARITIES, VectorWeighting, top_k_product, top_k_similarity
 from recsys.testing import RecommenderContract
 
 
@@ -239,3 +240,41 @@ def test_bad_parameters_are_rejected(weighted_data, estimator, params, message):
 def test_rp3beta_rejects_negative_beta(weighted_data):
     with pytest.raises(ValueError, match="beta"):
         RP3beta(beta=-0.5).fit(weighted_data)
+
+
+def huge_catalogue_interactions(n_items=2_000_000):
+    """Three interactions of two users over a catalogue of ``n_items`` items."""
+    return sp.csr_matrix((np.ones(3), ([0, 0, 1], [5, n_items - 7, 5])), shape=(2, n_items))
+
+
+def test_product_blocks_span_only_rows_and_columns_in_use():
+    left = sp.csr_matrix((np.ones(4), ([3, 3, 90, 91], [0, 1, 1, 2])), shape=(100, 3))
+    right = sp.csr_matrix((np.ones(3), ([0, 1, 2], [10, 500, 10])), shape=(3, 1000))
+    seen = []
+
+    def record(block, rows, columns):
+        seen.append((block.shape, rows.copy(), columns.copy()))
+        return block
+
+    result = top_k_product(left, right, 5, transform_block=record)
+    assert all(shape == (len(rows), len(columns)) for shape, rows, columns in seen)
+    np.testing.assert_array_equal(np.concatenate([rows for _, rows, _ in seen]), [3, 90, 91])
+    assert all(np.array_equal(columns, [10, 500]) for _, _, columns in seen)
+    np.testing.assert_allclose(result.toarray(), (left @ right).toarray())
+
+
+@pytest.mark.parametrize("model", [ItemKNN(k=10), ItemKNN(k=10, similarity="jaccard"), RP3beta(k=10),
+                                   UserKNN(k=10)], ids=["itemknn", "itemknn-jaccard", "rp3beta", "userknn"])
+def test_similarity_work_follows_items_in_use(model, monkeypatch):
+    # The dense blocks are sized from the number of vectors they span: a
+    # catalogue-sized argument here means work in proportion to the catalogue.
+    widths = []
+    original = _similarity.default_block_rows
+    monkeypatch.setattr(_similarity, "default_block_rows",
+                        lambda n_reference: widths.append(n_reference) or original(n_reference))
+    X = huge_catalogue_interactions()
+    ids, _ = model.fit(X).recommend(X, n=3)
+    assert widths and max(widths) <= 2
+    # User 1 shares item 5 with user 0, whose other item is the only candidate.
+    assert ids[1, 0] == X.shape[1] - 7
+
