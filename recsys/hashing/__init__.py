@@ -14,11 +14,13 @@ from recsys.hashing._multi_table import CosineLSH, EuclideanLSH
 from recsys.hashing._near_duplicates import find_near_duplicates
 from recsys.hashing._pstable import PStableHasher
 from recsys.hashing._simhash import SimHasher, cosine_from_hamming, hamming_distance
+from recsys.hashing._storage import MalformedEntryError
 
 __all__ = [
     "CosineLSH",
     "EuclideanLSH",
     "LSHItemKNN",
+    "MalformedEntryError",
     "MinHashLSH",
     "MinHashLSHForest",
     "MinHasher",

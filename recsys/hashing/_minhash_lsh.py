@@ -15,7 +15,12 @@ from recsys.hashing._buckets import band_keys
 from recsys.hashing._jaccard import _empty_rows, jaccard_from_signatures, jaccard_pairs
 from recsys.hashing._schemes import SCHEMES, signature_dtype
 from recsys.hashing._set_input import SetEncoder, resize_columns
-from recsys.hashing._storage import MemoryStorage, RedisStorage
+from recsys.hashing._storage import (
+    REDIS_FORMAT,
+    MemoryStorage,
+    RedisStorage,
+    check_index_name,
+)
 
 
 def _check_weights(weights):
@@ -61,9 +66,14 @@ class MinHashLSH(BaseEstimator):
         Where buckets and signatures live. With ``"redis"`` the index lives in
         a Redis server and another process opens it with :meth:`open`.
     storage_options : dict, default=None
-        For ``"redis"``: ``name`` (prefix of the index's Redis keys; a random
-        one when absent, see ``storage_name_``), ``host``, ``port``, ``db``
-        and any other keyword of ``redis.Redis``.
+        For ``"redis"``: ``name`` (prefix of the index's Redis keys, without
+        glob characters ``*?[]\\``; a random one when absent, see
+        ``storage_name_``), ``host``, ``port``, ``db``,
+        ``wait_for_persistence`` (see Notes) and any other keyword of
+        ``redis.Redis``. ``socket_connect_timeout`` (2 s) and
+        ``socket_timeout`` (5 s) default to finite values and ``retry`` to
+        one reconnection on connection errors, so a dead or paused server
+        gives a ``ConnectionError`` or ``TimeoutError`` within seconds.
 
     Attributes
     ----------
@@ -80,6 +90,23 @@ class MinHashLSH(BaseEstimator):
     the row numbers in order of insertion unless given. Empty sets are stored
     but never bucketed: they are nobody's candidate. ``exact=True`` needs set
     input and in-memory storage.
+
+    In Redis, keys must be int (64-bit), str or bytes; they are stored in a
+    fixed binary encoding, never pickled, and an entry that is not in that
+    encoding raises :class:`~recsys.hashing.MalformedEntryError`. Refitting
+    deletes exactly the keys the index wrote (listed in ``<name>:buckets``),
+    never other indexes sharing a prefix.
+
+    Durability is the Redis server's. With the default configuration (RDB
+    snapshots only) every write since the last snapshot is lost when the
+    server dies, acknowledged or not. For writes that survive a crash run the
+    server with ``appendonly yes``: ``appendfsync always`` fsyncs each write
+    before Redis replies (survives power loss), ``everysec`` may lose the
+    last second on an OS crash or power loss but not on a process kill.
+    ``storage_options={"wait_for_persistence": True}`` makes each fit,
+    partial_fit and remove return only once the write is on disk: with
+    Redis >= 7.2 through ``WAITAOF``, on older servers by refusing to
+    connect unless ``appendonly yes`` and ``appendfsync always`` are set.
 
     Examples
     --------
@@ -138,7 +165,8 @@ class MinHashLSH(BaseEstimator):
         self.storage_name_ = None
         if self.storage == "redis":
             options = dict(self.storage_options or {})
-            self.storage_name_ = options.pop("name", None) or f"recsys-lsh-{uuid.uuid4().hex}"
+            self.storage_name_ = check_index_name(
+                options.pop("name", None) or f"recsys-lsh-{uuid.uuid4().hex}")
             self._storage = RedisStorage(self.storage_name_, self.bands_, self.n_perm,
                                          signature_dtype(self.scheme), **options)
             self._storage.clear()
@@ -244,11 +272,16 @@ class MinHashLSH(BaseEstimator):
         index : MinHashLSH
             Fitted; queries, partial_fit and remove act on the shared index.
         """
-        probe = RedisStorage(name, 1, 1, np.uint32, **storage_options)
+        probe = RedisStorage(check_index_name(name), 1, 1, np.uint32, **storage_options)
         meta = probe.read_meta()
         if not meta:
             raise KeyError(f"no MinHashLSH named {name!r} in the Redis server at "
                            f"{probe.host}:{probe.port}; check the name (storage_name_).")
+        if meta.get("format") != REDIS_FORMAT:
+            raise ValueError(
+                f"the index {name!r} has Redis layout {meta.get('format', '1 (pickled keys)')}; "
+                f"this recsys reads layout {REDIS_FORMAT} only. Refit it with this version."
+            )
         index = cls(threshold=float(meta["threshold"]), n_perm=int(meta["n_perm"]),
                     weights=tuple(float(w) for w in meta["weights"].strip("[]").split(",")),
                     seed=int(meta["seed"]), scheme=meta["scheme"], storage="redis",
