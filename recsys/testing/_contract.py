@@ -145,6 +145,12 @@ class RecommenderContract:
         ids, _ = fitted.recommend(sp.csr_matrix((1, data.shape[1])), n=5)
         assert ids.shape == (1, 5)
 
+    @pytest.mark.parametrize("exclude_seen", [True, False])
+    def test_empty_batch(self, fitted, data, exclude_seen):
+        ids, scores = fitted.recommend(data[:0], n=3, exclude_seen=exclude_seen)
+        assert ids.shape == (0, 3) and scores.shape == (0, 3)
+        assert np.issubdtype(ids.dtype, np.integer)
+
     def test_batch_and_single_user_agree(self, fitted, data):
         if not self.batch_consistent:
             pytest.skip("this recommender's output depends on the batch it scores")

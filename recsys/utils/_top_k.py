@@ -44,8 +44,10 @@ def pad_ranking(ids, scores, n):
     implicit marks filtered places with the lowest float32 and cannot return
     more columns than there are items.
     """
-    ids = np.asarray(ids, dtype=np.int64).reshape(len(ids), -1)
-    scores = np.asarray(scores, dtype=np.float64).reshape(len(ids), -1)
+    # An empty batch has no width to infer: (0, 0), padded to (0, n) below.
+    width = -1 if len(ids) else 0
+    ids = np.asarray(ids, dtype=np.int64).reshape(len(ids), width)
+    scores = np.asarray(scores, dtype=np.float64).reshape(len(ids), width)
     missing = scores <= -np.finfo(np.float32).max
     ids[missing], scores[missing] = -1, -np.inf
     width = ids.shape[1]
