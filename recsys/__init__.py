@@ -10,4 +10,39 @@ bench            the harness behind the ``recsys-bench`` command
 testing          the shared test contract every recommender reuses
 """
 
+import os
+import sys
+
 __version__ = "0.1.0"
+
+
+def _keep_numba_cache_out_of_the_package():
+    """Point numba's on-disk cache at the per-user cache folder unless the user chose one.
+
+    The kernels are compiled with ``cache=True``, and numba's default cache folder is
+    ``__pycache__`` beside the source: inside ``site-packages/recsys`` for an installed
+    copy. ``pip uninstall`` leaves those files, and the leftover ``recsys`` folder then
+    shadows a later editable install as an empty namespace package. So the cache goes
+    to ``<user cache>/recsys/numba`` (``~/.cache/recsys/numba`` on Linux, the folder
+    ``pooch.os_cache`` gives, through the same ``platformdirs``) unless
+    ``NUMBA_CACHE_DIR`` is set, even to "" (numba's default).
+
+    numba fixes a function's cache folder when its decorator runs, so this runs here,
+    before any kernel module is imported. numba has one cache folder per process: other
+    ``cache=True`` functions compiled in this process (and its workers) use it too.
+    """
+    if "NUMBA_CACHE_DIR" in os.environ:
+        return
+    numba_config = sys.modules.get("numba.core.config")
+    if numba_config is not None and numba_config.CACHE_DIR:
+        return  # set by a .numba_config.yaml
+    import platformdirs
+
+    cache_dir = os.path.join(platformdirs.user_cache_dir("recsys"), "numba")
+    os.environ["NUMBA_CACHE_DIR"] = cache_dir
+    if numba_config is not None:
+        # numba was imported before recsys and has read the environment already.
+        numba_config.CACHE_DIR = cache_dir
+
+
+_keep_numba_cache_out_of_the_package()
