@@ -1,16 +1,16 @@
 """The registry of models that ``recsys-bench`` can run.
 
-Each model family registers its names in a module ``recsys/<family>/_bench.py``
-(peer adapters in ``recsys/bench/peers/<library>.py``); third-party packages
+recsys' own models and the peer adapters are rows of the table in
+:mod:`recsys.bench._models`, each naming its estimator as ``"module:attribute"``
+and imported only when built: the harness depends on the models, never the
+reverse, and listing models imports none of them. Third-party packages
 register through the ``recsys.models`` entry-point group, whose entries are
-callables run once at discovery. The CLI never names a model itself, so a new
-family plugs in by adding its ``_bench`` module.
+callables run once at discovery (they call :func:`register_model`).
 """
 
 import importlib
 import importlib.metadata
 import importlib.util
-import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,10 +29,12 @@ class ModelSpec:
     ----------
     name : str
         Name used on the command line (``--models NAME``).
-    factory : callable
+    factory : callable or str
         ``factory(**params)`` returns an unfitted estimator: a
         ``BaseRecommender`` for ``task="topn"``, a rating predictor
         (``fit(pairs, ratings)``, ``predict(pairs)``) for ``task="rating"``.
+        A string ``"module:attribute"`` names it; the module is imported on
+        the first :meth:`build`.
     task : {"topn", "rating"}
     description : str
     requires : tuple of str
@@ -44,7 +46,7 @@ class ModelSpec:
     """
 
     name: str
-    factory: Callable[..., Any]
+    factory: Callable[..., Any] | str
     task: str
     description: str = ""
     requires: tuple = ()
@@ -56,22 +58,56 @@ class ModelSpec:
         """Whether every module in ``requires`` can be imported."""
         return all(importlib.util.find_spec(module) is not None for module in self.requires)
 
-    def build(self, **params):
-        """Return a new estimator with the default parameters updated by params."""
+    def load(self):
+        """Return the factory, importing its module when it is named by a string."""
         if not self.available:
             missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
             raise ImportError(
                 f"model {self.name!r} needs {missing}; install them with pip install 'recsys[peers]'."
             )
-        return self.factory(**{**self.default_params, **params})
+        if not isinstance(self.factory, str):
+            return self.factory
+        module, _, attribute = self.factory.partition(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def build(self, **params):
+        """Return a new estimator with the default parameters updated by params."""
+        return self.load()(**{**self.default_params, **params})
+
+
+def _make_spec(name, factory, task, description, requires, default_params, peer):
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
+    if isinstance(factory, str) and factory.count(":") != 1:
+        raise ValueError(f"factory must be a callable or a 'module:attribute' string; got {factory!r}.")
+    return ModelSpec(name, factory, task, description, tuple(requires), dict(default_params or {}), peer)
 
 
 def register_model(name, factory, *, task, description="", requires=(), default_params=None, peer=None):
-    """Add a model to the registry (re-registering a name replaces it)."""
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
-    _MODELS[name] = ModelSpec(name, factory, task, description, tuple(requires),
-                              dict(default_params or {}), peer)
+    """Add a model to the registry (re-registering a name replaces it).
+
+    For third-party packages, called from a ``recsys.models`` entry point;
+    recsys' own models are rows of :mod:`recsys.bench._models`.
+
+    Parameters
+    ----------
+    name : str
+    factory : callable or str
+        ``factory(**params)`` returns an unfitted estimator, or its
+        ``"module:attribute"`` name, imported on first use.
+    task : {"topn", "rating"}
+    description : str, default=""
+    requires : sequence of str, default=()
+        Modules the model needs; it is listed but skipped without them.
+    default_params : dict, default=None
+    peer : str, default=None
+        Import name of the peer library the model runs, if any.
+
+    Returns
+    -------
+    ModelSpec
+    """
+    _MODELS[name] = _make_spec(name, factory, task, description, requires, default_params, peer)
     return _MODELS[name]
 
 
@@ -80,14 +116,13 @@ def _discover():
     if _discovered:
         return
     _discovered = True
-    import recsys
-    import recsys.bench.peers
+    from recsys.bench._models import PEER_MODELS, RECSYS_MODELS
 
-    for module in pkgutil.iter_modules(recsys.__path__):
-        if module.ispkg and importlib.util.find_spec(f"recsys.{module.name}._bench") is not None:
-            importlib.import_module(f"recsys.{module.name}._bench")
-    for module in pkgutil.iter_modules(recsys.bench.peers.__path__):
-        importlib.import_module(f"recsys.bench.peers.{module.name}")
+    # A name registered before discovery (a test, a notebook) keeps its own spec.
+    for name, factory, task, default_params, description in RECSYS_MODELS:
+        _MODELS.setdefault(name, _make_spec(name, factory, task, description, (), default_params, None))
+    for name, factory, task, default_params, description, peer in PEER_MODELS:
+        _MODELS.setdefault(name, _make_spec(name, factory, task, description, (peer,), default_params, peer))
     for entry_point in importlib.metadata.entry_points(group="recsys.models"):
         entry_point.load()()
 

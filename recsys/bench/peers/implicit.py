@@ -17,7 +17,6 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
-from recsys.bench import register_model
 from recsys.factorization import ALS, BPR, LMF
 from recsys.utils import limit_blas_threads, pad_ranking
 
@@ -61,14 +60,3 @@ class ImplicitBPR(_ImplicitPeerMixin, BPR):
 
 class ImplicitLMF(_ImplicitPeerMixin, LMF):
     """implicit's LogisticMatrixFactorization; fold-in by recsys' ridge solve."""
-
-
-register_model("implicit-als", ImplicitALS, task="topn", requires=("implicit",), peer="implicit",
-               default_params={"random_state": 0},
-               description="implicit's AlternatingLeastSquares, recalculate_user fold-in")
-register_model("implicit-bpr", ImplicitBPR, task="topn", requires=("implicit",), peer="implicit",
-               default_params={"random_state": 0},
-               description="implicit's BayesianPersonalizedRanking, recsys' SGD fold-in")
-register_model("implicit-lmf", ImplicitLMF, task="topn", requires=("implicit",), peer="implicit",
-               default_params={"random_state": 0},
-               description="implicit's LogisticMatrixFactorization, ridge fold-in")

@@ -3,8 +3,8 @@
 The adapter reuses :class:`recsys.base.BaseRatingPredictor`, so it validates
 the input, encodes the ids, warns on unknown ids and clips predictions exactly
 as recsys' own rating predictors do; only the fitting and the estimates are
-Surprise's. Surprise is imported when a model is fitted, so this module (and
-the registry) loads without it.
+Surprise's. Surprise is imported when a model is fitted, so this module
+loads without it.
 """
 
 from typing import ClassVar
@@ -14,7 +14,6 @@ import pandas as pd
 from sklearn.utils._param_validation import StrOptions
 
 from recsys.base import BaseRatingPredictor
-from recsys.bench._registry import register_model
 
 _ALGORITHMS = ("SVD", "SVDpp", "NMF", "BaselineOnly")
 
@@ -84,11 +83,8 @@ def _factory(algorithm):
     return build
 
 
-register_model("surprise-svd", _factory("SVD"), task="rating", requires=("surprise",), peer="surprise",
-               default_params={"random_state": 0}, description="Surprise's SVD (biased MF by SGD)")
-register_model("surprise-svdpp", _factory("SVDpp"), task="rating", requires=("surprise",), peer="surprise",
-               default_params={"random_state": 0}, description="Surprise's SVD++ (per-rating SGD)")
-register_model("surprise-nmf", _factory("NMF"), task="rating", requires=("surprise",), peer="surprise",
-               default_params={"random_state": 0}, description="Surprise's NMF (multiplicative updates)")
-register_model("surprise-baseline", _factory("BaselineOnly"), task="rating", requires=("surprise",),
-               peer="surprise", description="Surprise's BaselineOnly (ALS baselines)")
+# The factories the model table names (recsys.bench._models).
+surprise_svd = _factory("SVD")
+surprise_svdpp = _factory("SVDpp")
+surprise_nmf = _factory("NMF")
+surprise_baselineonly = _factory("BaselineOnly")

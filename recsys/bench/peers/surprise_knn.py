@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from sklearn.utils._param_validation import StrOptions
 
-from recsys.bench._registry import register_model
 from recsys.bench.peers.surprise import SurpriseRatingPredictor
 
 _ALGORITHMS = ("KNNBasic", "KNNWithMeans", "KNNBaseline", "SlopeOne")
@@ -55,11 +54,8 @@ def _factory(algorithm):
     return build
 
 
-for _name, _algorithm, _description in (
-    ("surprise-knn-basic", "KNNBasic", "Surprise's KNNBasic (msd, user-based, k=40)"),
-    ("surprise-knn-means", "KNNWithMeans", "Surprise's KNNWithMeans (msd, user-based, k=40)"),
-    ("surprise-knn-baseline", "KNNBaseline", "Surprise's KNNBaseline (msd, user-based, k=40, ALS baselines)"),
-    ("surprise-slope-one", "SlopeOne", "Surprise's SlopeOne"),
-):
-    register_model(_name, _factory(_algorithm), task="rating", requires=("surprise",), peer="surprise",
-                   description=_description)
+# The factories the model table names (recsys.bench._models).
+surprise_knnbasic = _factory("KNNBasic")
+surprise_knnwithmeans = _factory("KNNWithMeans")
+surprise_knnbaseline = _factory("KNNBaseline")
+surprise_slopeone = _factory("SlopeOne")

@@ -1,0 +1,91 @@
+"""The models ``recsys-bench`` knows by name: a plain table, data only.
+
+Each row names the estimator by its qualified name (``"module:attribute"``),
+imported when the model is first built, never when the table is read: listing
+models (``recsys-bench models``) imports no model package and no peer library.
+A new recsys model is one row here; a peer adapter is a module in
+``recsys/bench/peers/`` plus its rows (with ``requires`` and ``peer``). Third
+parties add theirs through the ``recsys.models`` entry-point group
+(see :func:`recsys.bench.register_model`).
+
+Columns: name, factory, task, default parameters, description, and for peers
+the modules the factory needs (``requires``) and the peer library's import name.
+"""
+
+_SEEDED = {"random_state": 0}
+
+#: recsys' own models: (name, factory, task, default_params, description)
+RECSYS_MODELS = (
+    ("pop", "recsys.baselines:PopularityRecommender", "topn", {},
+     "most popular items (distinct users)"),
+    ("random", "recsys.baselines:RandomRecommender", "topn", _SEEDED,
+     "uniformly random items"),
+    ("baseline-only", "recsys.factorization:BaselineOnly", "rating", {},
+     "Koren baselines mu + b_u + b_i (ALS)"),
+    ("biased-mf", "recsys.factorization:BiasedMF", "rating", _SEEDED,
+     "biased matrix factorisation, stratified parallel SGD (Surprise's SVD)"),
+    ("svdpp", "recsys.factorization:SVDpp", "rating", _SEEDED,
+     "SVD++ by SGD batched per user"),
+    ("als-rating", "recsys.factorization:ALSRating", "rating", _SEEDED,
+     "biased MF by ALS with weighted-lambda regularisation"),
+    ("nmf", "recsys.factorization:NMF", "rating", _SEEDED,
+     "non-negative MF by multiplicative updates (Luo et al. 2014)"),
+    ("als", "recsys.factorization:ALS", "topn", _SEEDED,
+     "implicit-feedback ALS (implicit's solver), exact least-squares fold-in"),
+    ("bpr", "recsys.factorization:BPR", "topn", _SEEDED,
+     "Bayesian personalised ranking (implicit's SGD), fold-in by BPR's own SGD"),
+    ("lmf", "recsys.factorization:LMF", "topn", _SEEDED,
+     "logistic matrix factorisation (implicit), ridge fold-in"),
+    ("pure-svd", "recsys.factorization:PureSVD", "topn", _SEEDED,
+     "PureSVD: truncated SVD, scores X V V^T (Cremonesi et al. 2010)"),
+    ("lsh-item-knn", "recsys.hashing:LSHItemKNN", "topn", {},
+     "item kNN on Jaccard of rater sets, candidate pairs from MinHash LSH"),
+    ("ease", "recsys.linear:EASE", "topn", {},
+     "EASE: closed-form item-item autoencoder (Steck 2019)"),
+    ("slim", "recsys.linear:SLIM", "topn", {"n_jobs": -1},
+     "SLIM: per-item non-negative elastic net (Ning & Karypis 2011)"),
+    ("item-knn", "recsys.neighbors:ItemKNN", "topn", {},
+     "item-based kNN, sparse top-k cosine/bm25/tfidf/jaccard/asymmetric similarity"),
+    ("user-knn", "recsys.neighbors:UserKNN", "topn", {},
+     "user-based kNN over the training users, folds in new users"),
+    ("rp3beta", "recsys.neighbors:RP3beta", "topn", {},
+     "RP3beta random-walk item-item graph (Paudel et al. 2017)"),
+    ("knn-basic", "recsys.neighbors:KNNBasic", "rating", {},
+     "Surprise's KNNBasic: weighted mean of the k nearest raters (msd, user-based)"),
+    ("knn-means", "recsys.neighbors:KNNWithMeans", "rating", {},
+     "Surprise's KNNWithMeans: mean-centred k-NN (msd, user-based)"),
+    ("knn-baseline", "recsys.neighbors:KNNBaseline", "rating", {},
+     "Surprise's KNNBaseline: ALS baselines plus k-NN residuals (msd, user-based)"),
+    ("slope-one", "recsys.neighbors:SlopeOne", "rating", {},
+     "Slope One: user mean plus mean item-item rating deviation"),
+)
+
+_IMPLICIT = "recsys.bench.peers.implicit"
+_SURPRISE = "recsys.bench.peers.surprise"
+_SURPRISE_KNN = "recsys.bench.peers.surprise_knn"
+
+#: peer adapters: (name, factory, task, default_params, description, peer library)
+PEER_MODELS = (
+    ("implicit-als", f"{_IMPLICIT}:ImplicitALS", "topn", _SEEDED,
+     "implicit's AlternatingLeastSquares, recalculate_user fold-in", "implicit"),
+    ("implicit-bpr", f"{_IMPLICIT}:ImplicitBPR", "topn", _SEEDED,
+     "implicit's BayesianPersonalizedRanking, recsys' SGD fold-in", "implicit"),
+    ("implicit-lmf", f"{_IMPLICIT}:ImplicitLMF", "topn", _SEEDED,
+     "implicit's LogisticMatrixFactorization, ridge fold-in", "implicit"),
+    ("surprise-svd", f"{_SURPRISE}:surprise_svd", "rating", _SEEDED,
+     "Surprise's SVD (biased MF by SGD)", "surprise"),
+    ("surprise-svdpp", f"{_SURPRISE}:surprise_svdpp", "rating", _SEEDED,
+     "Surprise's SVD++ (per-rating SGD)", "surprise"),
+    ("surprise-nmf", f"{_SURPRISE}:surprise_nmf", "rating", _SEEDED,
+     "Surprise's NMF (multiplicative updates)", "surprise"),
+    ("surprise-baseline", f"{_SURPRISE}:surprise_baselineonly", "rating", {},
+     "Surprise's BaselineOnly (ALS baselines)", "surprise"),
+    ("surprise-knn-basic", f"{_SURPRISE_KNN}:surprise_knnbasic", "rating", {},
+     "Surprise's KNNBasic (msd, user-based, k=40)", "surprise"),
+    ("surprise-knn-means", f"{_SURPRISE_KNN}:surprise_knnwithmeans", "rating", {},
+     "Surprise's KNNWithMeans (msd, user-based, k=40)", "surprise"),
+    ("surprise-knn-baseline", f"{_SURPRISE_KNN}:surprise_knnbaseline", "rating", {},
+     "Surprise's KNNBaseline (msd, user-based, k=40, ALS baselines)", "surprise"),
+    ("surprise-slope-one", f"{_SURPRISE_KNN}:surprise_slopeone", "rating", {},
+     "Surprise's SlopeOne", "surprise"),
+)
