@@ -15,8 +15,10 @@ Examples
 
 import argparse
 import json
+import os
 import shlex
 import sys
+import traceback
 
 from rich.console import Console
 from rich.progress import (
@@ -35,6 +37,8 @@ from recsys.bench._report import check_output_path, plot, rich_table, write_outp
 from recsys.bench._runner import ModelEntry, resolve_models, run_benchmark
 from recsys.bench._suite import Suite, apply_dataset_options, load_suite
 from recsys.utils._toml import tomllib
+
+DEBUG_ENV = "RECSYS_DEBUG"
 
 
 class CommandError(Exception):
@@ -169,6 +173,12 @@ def build_parser():
     ann.add_argument("--output", help="write the markdown table to FILE.md")
     ann.add_argument("--plot", help="write the recall/queries-per-second plot to FILE.png")
     ann.add_argument("--data-home")
+
+    # Before or after the command: recsys-bench -v run, recsys-bench run -v.
+    verbose_help = f"on an error, print its traceback too (so does setting {DEBUG_ENV}=1)"
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=verbose_help)
+    for command in commands.choices.values():
+        command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=verbose_help)
     return parser
 
 
@@ -326,6 +336,12 @@ def main(argv=None):
             handlers[args.command](args, console)
     except (CommandError, ValueError, KeyError, FileNotFoundError, ImportError) as error:
         message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        if not isinstance(error, CommandError):
+            # Not a command-line mistake: where it came from may matter (a missing module, a bug).
+            if args.verbose or os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+                traceback.print_exc()
+            else:
+                message = f"{message} (--verbose shows the traceback)"
         Console(stderr=True, soft_wrap=True).print(f"recsys-bench: error: {message}", highlight=False, markup=False)
         return 2
     return 0

@@ -309,3 +309,27 @@ def test_download_of_a_present_data_set_reports_its_folder(real_data_home, real_
     real_dataset("ml-100k", "u.data")
     assert cli.main(["download", "ml-100k", "--data-home", str(real_data_home)]) == 0
     assert str(real_data_home / "ml-100k") in capsys.readouterr().out
+
+
+def _fail_with_a_missing_module(args, console):
+    import no_such_module_for_recsys_tests  # noqa: F401
+
+
+@pytest.mark.parametrize("arguments", [["-v", "models"], ["models", "--verbose"], ["models"]])
+def test_verbose_or_recsys_debug_shows_the_traceback_of_an_unexpected_error(capsys, monkeypatch, arguments):
+    monkeypatch.setattr(cli, "_cmd_models", _fail_with_a_missing_module)
+    if arguments == ["models"]:
+        monkeypatch.setenv(cli.DEBUG_ENV, "1")
+    assert cli.main(arguments) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "_fail_with_a_missing_module" in err
+    assert err.rstrip().splitlines()[-1] == "recsys-bench: error: No module named 'no_such_module_for_recsys_tests'"
+
+
+def test_an_unexpected_error_is_one_line_by_default(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "_cmd_models", _fail_with_a_missing_module)
+    monkeypatch.delenv(cli.DEBUG_ENV, raising=False)
+    assert cli.main(["models"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("recsys-bench: error: No module named 'no_such_module_for_recsys_tests' "
+                           "(--verbose shows the traceback)")
