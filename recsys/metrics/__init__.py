@@ -17,6 +17,7 @@ training interactions (``novelty``) or item features
 from recsys.metrics._auc import auc_score
 from recsys.metrics._coverage import catalog_coverage
 from recsys.metrics._diversity import intra_list_diversity
+from recsys.metrics._f1 import f1_at_k
 from recsys.metrics._gini import gini_index
 from recsys.metrics._hit_rate import hit_rate_at_k
 from recsys.metrics._map import map_at_k
@@ -33,6 +34,7 @@ from recsys.metrics._scorer import make_ranking_scorer, split_rows
 __all__ = [
     "auc_score",
     "catalog_coverage",
+    "f1_at_k",
     "gini_index",
     "hit_rate_at_k",
     "intra_list_diversity",

@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 
+from recsys.metrics._f1 import _f1
 from recsys.metrics._hit_rate import _hit
 from recsys.metrics._map import _average_precision
 from recsys.metrics._mrr import _reciprocal_rank
@@ -19,10 +20,11 @@ PER_USER_METRICS = {
     "map": _average_precision,
     "mrr": _reciprocal_rank,
     "hit_rate": _hit,
+    "f1": _f1,
 }
 
 
-def ranking_report(y_true, y_pred, metrics=("precision", "recall", "ndcg", "map", "mrr"), ks=(5, 10, 20)):
+def ranking_report(y_true, y_pred, metrics=("precision", "recall", "f1", "ndcg", "map", "mrr"), ks=(5, 10, 20)):
     """Mean ranking metrics at several cut-offs, from one relevance lookup.
 
     The relevance of the ranked items is looked up once for the largest k;
@@ -36,8 +38,8 @@ def ranking_report(y_true, y_pred, metrics=("precision", "recall", "ndcg", "map"
         Relevance grades; 0 means not relevant.
     y_pred : ndarray of shape (n_users, >= max(ks))
         Ranked item indices, best first; -1 pads short lists.
-    metrics : sequence of str, default=("precision", "recall", "ndcg", "map", "mrr")
-        Any of "precision", "recall", "ndcg", "map", "mrr", "hit_rate".
+    metrics : sequence of str, default=("precision", "recall", "f1", "ndcg", "map", "mrr")
+        Any of "precision", "recall", "f1", "ndcg", "map", "mrr", "hit_rate".
     ks : sequence of int, default=(5, 10, 20)
 
     Returns

@@ -4,7 +4,7 @@ import numpy as np
 
 from recsys.utils import split_rows
 
-_RANKED_LIST_METRICS = ("ndcg", "precision", "recall", "map", "mrr", "hit_rate")
+_RANKED_LIST_METRICS = ("ndcg", "precision", "recall", "f1", "map", "mrr", "hit_rate")
 _SCORER_METRICS = (*_RANKED_LIST_METRICS, "auc")
 
 
@@ -26,7 +26,7 @@ def make_ranking_scorer(metric="ndcg", k=10, fold_in=0.8, random_state=0, **metr
 
     Parameters
     ----------
-    metric : {"ndcg", "precision", "recall", "map", "mrr", "hit_rate", "auc"} or callable
+    metric : {"ndcg", "precision", "recall", "f1", "map", "mrr", "hit_rate", "auc"} or callable
         Name of a recsys ranking metric, or a function
         ``f(y_true, y_pred, k=k, **metric_params)``. ``"auc"`` ranks every
         unseen item (``recommend`` with ``n=n_items``) and scores that full
