@@ -1,0 +1,6 @@
+"""Ensembles: recommenders built from recommenders, stacked rating predictors, two-stage reranking."""
+
+from recsys.ensemble._rank_fusion import RankFusion
+from recsys.ensemble._weighted_hybrid import WeightedHybrid
+
+__all__ = ["RankFusion", "WeightedHybrid"]
