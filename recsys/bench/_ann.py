@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from recsys.neighbors import FaissNearestNeighbors
+from recsys.retrieval import FaissNearestNeighbors
 
 # (label, index spec, search parameters) tried on every set; "{lists}" is the
 # IVF list count of the set.

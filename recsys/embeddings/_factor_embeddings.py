@@ -6,7 +6,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from recsys.neighbors._retrieval import make_retrieval_index, retrieve_top_n
+from recsys.retrieval import make_retrieval_index, retrieve_top_n
 from recsys.utils._validation import check_positive_int
 
 

@@ -7,8 +7,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.base import BaseRecommender
-from recsys.neighbors._faiss import FaissNearestNeighbors
-from recsys.neighbors._retrieval import make_retrieval_index, retrieve_top_n
+from recsys.retrieval import FaissNearestNeighbors, make_retrieval_index, retrieve_top_n
 from recsys.utils import PersistenceMixin, limit_blas_threads, pad_ranking, top_k
 
 
@@ -135,10 +134,10 @@ class FactorRecommender(PersistenceMixin, ItemSimilarityMixin, BaseRecommender):
     (multi-threaded, blocked over items, float32) rather than materialising
     dense float64 score blocks: at MovieLens-20M scale that is what makes
     top-N for every user affordable. With ``retrieval`` set, fit ends by
-    indexing ``item_factors_`` in a :class:`~recsys.neighbors.FaissNearestNeighbors`
+    indexing ``item_factors_`` in a :class:`~recsys.retrieval.FaissNearestNeighbors`
     of inner-product metric (``retrieval_index_``), and ``recommend`` asks
     that index for the candidates of each folded-in user (see
-    :func:`recsys.neighbors._retrieval.retrieve_top_n`): n plus the most
+    :func:`recsys.retrieval.retrieve_top_n`): n plus the most
     seen items of any row of the batch, so that excluding seen items still
     leaves n, more when ``items=`` restricts them. The user factors of BPR and
     LMF carry a constant 1 against the item bias columns, so the inner

@@ -64,7 +64,7 @@ class FaissNearestNeighbors(BaseEstimator):
     Examples
     --------
     >>> import numpy as np
-    >>> from recsys.neighbors import FaissNearestNeighbors
+    >>> from recsys.retrieval import FaissNearestNeighbors
     >>> X = np.random.default_rng(0).normal(size=(500, 16)).astype(np.float32)
     >>> nn = FaissNearestNeighbors(n_neighbors=3, index="hnsw").fit(X)
     >>> distances, indices = nn.kneighbors(X[:2])

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from sklearn.base import clone
 
-from recsys.neighbors._faiss import FaissNearestNeighbors
+from recsys.retrieval._faiss import FaissNearestNeighbors
 
 # Bounds the (rows x candidates x dimensions) block of gathered item vectors
 # scored at once.

@@ -10,8 +10,7 @@ from sklearn.base import clone
 from recsys.datasets import make_interactions
 from recsys.embeddings import ItemEmbeddings
 from recsys.factorization import ALS, BPR, LMF, PureSVD
-from recsys.neighbors import FaissNearestNeighbors
-from recsys.neighbors._retrieval import retrieve_top_n
+from recsys.retrieval import FaissNearestNeighbors, retrieve_top_n
 from recsys.testing import RecommenderContract
 
 
