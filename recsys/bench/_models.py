@@ -58,6 +58,10 @@ RECSYS_MODELS = (
      "Surprise's KNNBaseline: ALS baselines plus k-NN residuals (msd, user-based)"),
     ("slope-one", "recsys.neighbors:SlopeOne", "rating", {},
      "Slope One: user mean plus mean item-item rating deviation"),
+    ("bm25-item-knn", "recsys.pipeline:make_bm25_item_knn", "topn", {},
+     "pipeline: BM25 weighting (items as documents), item kNN on dot products (implicit's BM25Recommender)"),
+    ("bm25-als", "recsys.pipeline:make_bm25_als", "topn", {"als__random_state": 0},
+     "pipeline: BM25 weighting (K1=100, B=0.8), then implicit-feedback ALS"),
 )
 
 _IMPLICIT = "recsys.bench.peers.implicit"
