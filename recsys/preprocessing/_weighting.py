@@ -1,6 +1,7 @@
 """Re-weighting of a users x items interaction matrix (BM25, TF-IDF, confidence)."""
 
 from numbers import Real
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
@@ -72,7 +73,8 @@ class InteractionWeighter(PersistenceMixin, OneToOneFeatureMixin, TransformerMix
     Examples
     --------
     >>> import numpy as np
-    >>>     >>> from recsys.preprocessing import InteractionWeighter
+    >>> import scipy.sparse as sp
+    >>> from recsys.preprocessing import InteractionWeighter
     >>> X = sp.csr_matrix(np.array([[3, 0, 1], [1, 1, 0], [0, 2, 0], [1, 0, 0]]))
     >>> weighter = InteractionWeighter("bm25", K1=1.2, B=0.75, documents="users").fit(X)
     >>> weighter.transform(sp.csr_matrix([[0, 1, 1]])).toarray().round(3)
@@ -81,7 +83,7 @@ class InteractionWeighter(PersistenceMixin, OneToOneFeatureMixin, TransformerMix
     array([121.,   0.,  41.])
     """
 
-    _parameter_constraints = {
+    _parameter_constraints: ClassVar[dict] = {
         "scheme": [StrOptions(set(SCHEMES))],
         "K1": [Interval(Real, 0, None, closed="left")],
         "B": [Interval(Real, 0, 1, closed="both")],
