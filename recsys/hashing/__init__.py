@@ -1,6 +1,7 @@
 """Locality-sensitive hashing: MinHash, SimHash, p-stable hashes and LSH indexes."""
 
 from recsys.hashing._bands import candidate_probability, optimal_bands_rows
+from recsys.hashing._containment import ContainmentLSH
 from recsys.hashing._jaccard import (
     jaccard_from_signatures,
     pairwise_jaccard,
@@ -15,8 +16,13 @@ from recsys.hashing._near_duplicates import find_near_duplicates
 from recsys.hashing._pstable import PStableHasher
 from recsys.hashing._simhash import SimHasher, cosine_from_hamming, hamming_distance
 from recsys.hashing._storage import MalformedEntryError
+from recsys.hashing._weighted_minhash import (
+    WeightedMinHasher,
+    weighted_jaccard_from_signatures,
+)
 
 __all__ = [
+    "ContainmentLSH",
     "CosineLSH",
     "EuclideanLSH",
     "LSHItemKNN",
@@ -26,6 +32,7 @@ __all__ = [
     "MinHasher",
     "PStableHasher",
     "SimHasher",
+    "WeightedMinHasher",
     "candidate_probability",
     "cosine_from_hamming",
     "find_near_duplicates",
@@ -34,4 +41,5 @@ __all__ = [
     "optimal_bands_rows",
     "pairwise_jaccard",
     "pairwise_jaccard_from_signatures",
+    "weighted_jaccard_from_signatures",
 ]

@@ -98,6 +98,33 @@ def token_bytes(tokens):
     return encoded
 
 
+def is_datasketch_sequence(X):
+    """Whether X is a non-empty list or tuple of datasketch ``MinHash`` / ``LeanMinHash``."""
+    return isinstance(X, (list, tuple)) and len(X) > 0 and hasattr(X[0], "hashvalues") \
+        and hasattr(X[0], "seed")
+
+
+def datasketch_signatures(minhashes, n_perm, seed, scheme):
+    """The hash values of datasketch MinHashes as one array, after checking they fit."""
+    for minhash in minhashes:
+        found = (getattr(minhash, "seed", None), len(minhash.hashvalues),
+                 getattr(minhash, "scheme", "legacy"))
+        if found != (seed, n_perm, scheme):
+            raise ValueError(
+                f"a MinHash has seed={found[0]}, num_perm={found[1]}, scheme={found[2]!r} but "
+                f"recsys hashes with seed={seed}, n_perm={n_perm}, scheme={scheme!r}; rebuild the "
+                "MinHash or the recsys estimator with matching values."
+            )
+    return np.array([minhash.hashvalues for minhash in minhashes], dtype=signature_dtype(scheme))
+
+
+def to_lean_minhashes(signatures, seed, scheme):
+    """One ``datasketch.LeanMinHash`` per row of signatures (values shared, not recomputed)."""
+    from datasketch import LeanMinHash
+
+    return [LeanMinHash(seed=seed, hashvalues=row, scheme=scheme) for row in signatures]
+
+
 class MinHasher(TransformerMixin, BaseEstimator):
     """MinHash signatures of sets, equal value for value to datasketch's.
 
@@ -135,6 +162,10 @@ class MinHasher(TransformerMixin, BaseEstimator):
       function of j alone, so the same column always gets the same hash
       whatever the matrix and ``transform(X)`` equals ``transform`` of the
       token lists ``[[str(j) for j in row] ...]``.
+
+    - or a list of ``datasketch.MinHash`` / ``LeanMinHash`` with this
+      ``n_perm``, ``seed`` and ``scheme`` (checked): their hash values are
+      returned as they are. :meth:`to_datasketch` goes the other way.
 
     Each distinct token is hashed once; the per-set minimum runs in one
     compiled pass over all sets. An empty set's signature is the maximum
@@ -192,6 +223,8 @@ class MinHasher(TransformerMixin, BaseEstimator):
         signatures : ndarray of shape (n_sets, n_perm), uint32 or uint64
         """
         check_is_fitted(self)
+        if is_datasketch_sequence(X):
+            return datasketch_signatures(X, self.n_perm, self.seed, self.scheme)
         if sp.issparse(X) or (isinstance(X, np.ndarray) and X.dtype != object):
             matrix = check_set_matrix(X)
             used = np.flatnonzero(np.bincount(matrix.indices, minlength=matrix.shape[1]))
@@ -211,6 +244,43 @@ class MinHasher(TransformerMixin, BaseEstimator):
     def fit_transform(self, X, y=None):
         """Fit, then return the signatures of X (see :meth:`transform`)."""
         return self.fit(X).transform(X)
+
+    def to_datasketch(self, X):
+        """The signatures of X as ``datasketch.LeanMinHash`` objects.
+
+        Parameters
+        ----------
+        X : sets (see :meth:`transform`) or ndarray of shape (n_sets, n_perm)
+            An unsigned-integer array is taken as signatures of this hasher.
+
+        Returns
+        -------
+        minhashes : list of datasketch.LeanMinHash
+            Equal (``==``) to the ``LeanMinHash`` of ``datasketch.MinHash(
+            num_perm=n_perm, seed=seed, scheme=scheme)`` updated with the same
+            tokens (datasketch never calls a ``MinHash`` and a ``LeanMinHash`` equal).
+
+        Examples
+        --------
+        >>> import datasketch
+        >>> from recsys.hashing import MinHasher
+        >>> hasher = MinHasher(n_perm=32).fit()
+        >>> theirs = datasketch.MinHash(num_perm=32)
+        >>> theirs.update_batch([b"a", b"b"])
+        >>> hasher.to_datasketch([["a", "b"]])[0] == datasketch.LeanMinHash(theirs)
+        True
+        """
+        check_is_fitted(self)
+        if isinstance(X, np.ndarray) and X.dtype.kind == "u":
+            if X.ndim != 2 or X.shape[1] != self.n_perm or X.dtype != signature_dtype(self.scheme):
+                raise ValueError(
+                    f"signatures of shape {X.shape} and dtype {X.dtype} are not this hasher's "
+                    f"({self.n_perm} columns of {signature_dtype(self.scheme)})."
+                )
+            signatures = X
+        else:
+            signatures = self.transform(X)
+        return to_lean_minhashes(signatures, self.seed, self.scheme)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from recsys.hashing._bands import optimal_bands_rows
 from recsys.hashing._buckets import band_keys
 from recsys.hashing._jaccard import _empty_rows, jaccard_from_signatures, jaccard_pairs
+from recsys.hashing._minhash import to_lean_minhashes
 from recsys.hashing._schemes import SCHEMES, signature_dtype
 from recsys.hashing._set_input import SetEncoder, resize_columns
 from recsys.hashing._storage import (
@@ -248,6 +249,39 @@ class MinHashLSH(BaseEstimator):
     def __contains__(self, key):
         check_is_fitted(self)
         return key in self._storage
+
+    def to_datasketch(self, keys=None):
+        """The stored signatures of keys as ``datasketch.LeanMinHash`` objects.
+
+        Parameters
+        ----------
+        keys : sequence of hashable, default=None
+            Indexed keys; all of them, in order of insertion, when None.
+
+        Returns
+        -------
+        keys : list
+            The keys, aligned with minhashes.
+        minhashes : list of datasketch.LeanMinHash
+            Ready for ``datasketch.MinHashLSH.insert`` or ``MinHash.jaccard``.
+
+        Examples
+        --------
+        >>> from recsys.hashing import MinHashLSH
+        >>> index = MinHashLSH(n_perm=32).fit([["a", "b"], ["c"]], keys=["ab", "c"])
+        >>> keys, minhashes = index.to_datasketch()
+        >>> keys, len(minhashes[0].hashvalues)
+        (['ab', 'c'], 32)
+        """
+        check_is_fitted(self)
+        keys = self._storage.keys() if keys is None else \
+            (keys.tolist() if isinstance(keys, np.ndarray) else list(keys))
+        missing = [key for key in keys if key not in self._storage]
+        if missing:
+            raise KeyError(f"{len(missing)} key(s) are not in the index (e.g. {missing[0]!r}).")
+        signatures = (self._storage.signatures(keys) if keys
+                      else np.empty((0, self.n_perm), signature_dtype(self.scheme)))
+        return keys, to_lean_minhashes(signatures, self.seed, self.scheme)
 
     # ------------------------------------------------------------------ Redis
     def _meta(self, n_added):

@@ -18,16 +18,13 @@ import scipy.sparse as sp
 from recsys.hashing._minhash import (
     MinHasher,
     check_set_matrix,
+    datasketch_signatures,
+    is_datasketch_sequence,
     token_bytes,
     tokens_to_csr,
 )
 from recsys.hashing._schemes import empty_value, hash_tokens, permute, signature_dtype
 from recsys.hashing._setmin import set_minimum
-
-
-def _is_datasketch_sequence(X):
-    return isinstance(X, (list, tuple)) and len(X) > 0 and hasattr(X[0], "hashvalues") \
-        and hasattr(X[0], "seed")
 
 
 class SetEncoder:
@@ -41,27 +38,13 @@ class SetEncoder:
         self._column_values = np.empty((0, n_perm), dtype=signature_dtype(scheme))
 
     def _kind_of(self, X):
-        if _is_datasketch_sequence(X):
+        if is_datasketch_sequence(X):
             return "signatures"
         if isinstance(X, np.ndarray) and X.dtype.kind == "u":
             return "signatures"
         if sp.issparse(X) or (isinstance(X, np.ndarray) and X.dtype != object):
             return "matrix"
         return "tokens"
-
-    def _check_datasketch(self, minhashes):
-        hasher = self.hasher
-        for minhash in minhashes:
-            found = (getattr(minhash, "seed", None), len(minhash.hashvalues),
-                     getattr(minhash, "scheme", "legacy"))
-            if found != (hasher.seed, hasher.n_perm, hasher.scheme):
-                raise ValueError(
-                    f"a MinHash has seed={found[0]}, num_perm={found[1]}, scheme={found[2]!r} but "
-                    f"the index hashes with seed={hasher.seed}, n_perm={hasher.n_perm}, "
-                    f"scheme={hasher.scheme!r}; rebuild the MinHash or the index with matching values."
-                )
-        return np.array([minhash.hashvalues for minhash in minhashes],
-                        dtype=signature_dtype(hasher.scheme))
 
     def _check_signature_array(self, X):
         hasher = self.hasher
@@ -85,8 +68,9 @@ class SetEncoder:
                 "(a binary matrix, token sets, or signatures) to fit, partial_fit and queries."
             )
         if kind == "signatures":
-            if _is_datasketch_sequence(X):
-                return self._check_datasketch(X), None
+            if is_datasketch_sequence(X):
+                hasher = self.hasher
+                return datasketch_signatures(X, hasher.n_perm, hasher.seed, hasher.scheme), None
             return self._check_signature_array(X), None
         if kind == "matrix":
             sets = check_set_matrix(X)

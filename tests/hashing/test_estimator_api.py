@@ -6,11 +6,13 @@ from sklearn.base import clone
 from sklearn.utils import estimator_checks
 
 from recsys.hashing import (
+    ContainmentLSH,
     CosineLSH,
     EuclideanLSH,
     MinHasher,
     MinHashLSH,
     MinHashLSHForest,
+    WeightedMinHasher,
 )
 
 # The scikit-learn checks that apply to estimators whose fit takes sets or
@@ -26,7 +28,8 @@ CHECKS = (
 )
 
 ESTIMATORS = [MinHasher(n_perm=16), MinHashLSH(n_perm=16), MinHashLSHForest(n_perm=16, n_trees=4),
-              CosineLSH(n_bits=8, seed=0), EuclideanLSH(seed=0)]
+              CosineLSH(n_bits=8, seed=0), EuclideanLSH(seed=0), ContainmentLSH(n_perm=16),
+              WeightedMinHasher(n_perm=8)]
 
 
 @pytest.mark.parametrize("check_name", CHECKS)
