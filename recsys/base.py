@@ -8,7 +8,18 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted
 
-from recsys.utils import check_interaction_matrix, check_pairs, check_ratings, top_k
+from recsys.utils import (
+    check_interaction_matrix,
+    check_item_indices,
+    check_pairs,
+    check_ratings,
+    top_k,
+)
+from recsys.utils._validation import (
+    DUPLICATE_POLICIES,
+    check_duplicates_policy,
+    merge_duplicate_pairs,
+)
 
 # Rows scored at once by the default recommend: bounds the dense score block
 # to about _SCORE_BLOCK_CELLS floats whatever the number of users.
@@ -68,11 +79,8 @@ class BaseRecommender(BaseEstimator, ABC):
             raise ValueError(f"n must be a positive integer; got {n!r}.")
         if items is None:
             return None
-        items = np.asarray(items, dtype=np.int64).ravel()
-        if items.size and (items.min() < 0 or items.max() >= self.n_items_):
-            raise ValueError(f"items must be item indices in [0, {self.n_items_}).")
         allowed = np.zeros(self.n_items_, dtype=bool)
-        allowed[items] = True
+        allowed[check_item_indices(items, self.n_items_)] = True
         return allowed
 
     def recommend(self, X, n=10, exclude_seen=True, items=None):
@@ -149,7 +157,7 @@ class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
     ``n_users_``, ``n_items_``, ``global_mean_``, ``rating_min_``, ``rating_max_``.
     """
 
-    def fit(self, X, y):
+    def fit(self, X, y, *, duplicates="error"):
         """Fit the model on (user, item) pairs X and their ratings y.
 
         Parameters
@@ -158,6 +166,14 @@ class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
             (user id, item id) pairs.
         y : array-like of shape (n_samples,)
             Ratings.
+        duplicates : {"error", "mean", "sum", "first", "last"}, default="error"
+            What to do with a (user, item) pair given more than once: raise,
+            or fit on the mean (or sum) of its ratings, or on its first or
+            last rating in row order. The policies are those of
+            :meth:`recsys.datasets.Interactions.from_pandas`. A fit keyword
+            rather than a constructor parameter, so that it is no
+            hyper-parameter: ``GridSearchCV(...).fit(X, y, duplicates="mean")``
+            passes it on to every fit.
 
         Returns
         -------
@@ -165,10 +181,18 @@ class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
         """
         if getattr(self, "_parameter_constraints", None):
             self._validate_params()
+        check_duplicates_policy(duplicates)
         users, items = check_pairs(X)
         ratings = check_ratings(y, len(users))
         user_codes, self.user_ids_ = pd.factorize(users, sort=True)
         item_codes, self.item_ids_ = pd.factorize(items, sort=True)
+        kept, merged, _, _ = merge_duplicate_pairs(
+            user_codes, item_codes, duplicates, values={"rating": ratings},
+            describe_pair=lambda row: (users[[row]].tolist()[0], items[[row]].tolist()[0]), name="X",
+            how_to_merge=(f"pass fit(X, y, duplicates=...) with one of {DUPLICATE_POLICIES[1:]} "
+                          "to say how to merge their ratings (e.g. 'mean')."),
+        )
+        user_codes, item_codes, ratings = user_codes[kept], item_codes[kept], merged["rating"]
         self.n_users_, self.n_items_ = len(self.user_ids_), len(self.item_ids_)
         self.global_mean_ = float(ratings.mean())
         self.rating_min_, self.rating_max_ = float(ratings.min()), float(ratings.max())

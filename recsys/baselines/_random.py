@@ -1,9 +1,15 @@
 """The uniformly random recommender, the floor every model must beat."""
 
+import threading
+
 import numpy as np
 from sklearn.utils import check_random_state
 
 from recsys.base import BaseRecommender
+
+# The generator of the recommend call in progress, one per thread: kept on
+# the model, two threads recommending at once would draw from each other's.
+_CALL = threading.local()
 
 
 class RandomRecommender(BaseRecommender):
@@ -39,10 +45,13 @@ class RandomRecommender(BaseRecommender):
         """Random needs nothing beyond the number of items, which fit stores."""
 
     def recommend(self, X, n=10, exclude_seen=True, items=None):
-        self._rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
-        return super().recommend(X, n=n, exclude_seen=exclude_seen, items=items)
+        _CALL.rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+        try:
+            return super().recommend(X, n=n, exclude_seen=exclude_seen, items=items)
+        finally:
+            del _CALL.rng
 
     recommend.__doc__ = BaseRecommender.recommend.__doc__
 
     def _score(self, X):
-        return self._rng.random((X.shape[0], self.n_items_))
+        return _CALL.rng.random((X.shape[0], self.n_items_))

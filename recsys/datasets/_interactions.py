@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-_DUPLICATE_POLICIES = ("error", "sum", "last", "first")
+from recsys.utils._validation import check_duplicates_policy, merge_duplicate_pairs
+
 _CSR_VALUES = ("binary", "rating", "count", "weight", "auto")
 
 
@@ -99,6 +100,8 @@ class Interactions:
         duplicates="error",
         user_features=None,
         item_features=None,
+        *,
+        dropna=False,
     ):
         """Build interactions from a DataFrame with one event per row.
 
@@ -111,13 +114,19 @@ class Interactions:
         rating_col, time_col, weight_col : str, default=None
             Optional columns holding explicit ratings, timestamps (numeric or
             datetime) and implicit-feedback weights.
-        duplicates : {"error", "sum", "last", "first"}, default="error"
-            What to do with repeated (user, item) pairs: raise, sum their
-            ratings and weights (the count of merged events is kept for
-            ``to_csr(values="count")``), or keep the last or first event
-            (by timestamp when ``time_col`` is given, else by row order).
+        duplicates : {"error", "sum", "mean", "last", "first"}, default="error"
+            What to do with repeated (user, item) pairs: raise, sum or average
+            their ratings and weights (the count of merged events is kept for
+            ``to_csr(values="count")``, the latest timestamp is kept), or keep
+            the last or first event (by timestamp when ``time_col`` is given,
+            else by row order). Rating predictors take the same policies in
+            ``fit(X, y, duplicates=...)``.
         user_features, item_features : pandas.DataFrame, default=None
             Side tables indexed by the original user or item ids.
+        dropna : bool, default=False
+            Drop the rows with a missing value in any of the named columns.
+            By default such a row raises: a missing id, rating, weight or
+            timestamp is never dropped or replaced silently.
 
         Returns
         -------
@@ -125,8 +134,7 @@ class Interactions:
         """
         if not isinstance(df, pd.DataFrame):
             raise TypeError(f"df must be a pandas DataFrame; got {type(df).__name__}.")
-        if duplicates not in _DUPLICATE_POLICIES:
-            raise ValueError(f"duplicates must be one of {_DUPLICATE_POLICIES}; got {duplicates!r}.")
+        check_duplicates_policy(duplicates)
         wanted = {"user_col": user_col, "item_col": item_col, "rating_col": rating_col,
                   "time_col": time_col, "weight_col": weight_col}
         for argument, column in wanted.items():
@@ -134,12 +142,16 @@ class Interactions:
                 raise KeyError(
                     f"{argument}={column!r} is not a column of df; its columns are {list(df.columns)}."
                 )
-        for argument in ("user_col", "item_col"):
-            missing = int(df[wanted[argument]].isna().sum())
+        named = [column for column in wanted.values() if column is not None]
+        if dropna:
+            df = df.dropna(subset=named)
+        for argument in ("user_col", "item_col", "time_col"):
+            column = wanted[argument]
+            missing = 0 if column is None else int(df[column].isna().sum())
             if missing:
                 raise ValueError(
-                    f"{missing} row(s) of df have no {wanted[argument]!r}; drop them first "
-                    f"(df.dropna(subset=[{wanted[argument]!r}]))."
+                    f"{missing} row(s) of df have no {column!r}; drop them first "
+                    f"(df.dropna(subset=[{column!r}])) or pass dropna=True."
                 )
         for argument in ("rating_col", "weight_col"):
             column = wanted[argument]
@@ -153,55 +165,38 @@ class Interactions:
                     )
 
         frame = df
-        if time_col is not None or duplicates in ("last", "first"):
-            order = (np.argsort(df[time_col].to_numpy(), kind="stable")
-                     if time_col is not None else np.arange(len(df)))
-            frame = df.iloc[order]
+        if time_col is not None:
+            # Time order: "first"/"last" then mean the earliest/latest event.
+            frame = df.iloc[np.argsort(df[time_col].to_numpy(), kind="stable")]
         user_codes, user_ids = pd.factorize(frame[user_col], sort=True)
         item_codes, item_ids = pd.factorize(frame[item_col], sort=True)
-        columns = {"user": user_codes, "item": item_codes}
+        values = {}
         if rating_col is not None:
-            columns["rating"] = frame[rating_col].to_numpy(dtype=np.float64)
+            values["rating"] = frame[rating_col].to_numpy(dtype=np.float64)
         if weight_col is not None:
-            columns["weight"] = frame[weight_col].to_numpy(dtype=np.float64)
-        if time_col is not None:
-            columns["timestamp"] = frame[time_col].to_numpy()
-        events = pd.DataFrame(columns)
-
-        pair_key = events["user"].to_numpy(np.int64) * len(item_ids) + events["item"].to_numpy()
-        counts = None
-        if len(np.unique(pair_key)) != len(pair_key):
-            if duplicates == "error":
-                first = events[pd.Series(pair_key).duplicated(keep=False).to_numpy()].iloc[0]
-                # tolist() gives plain Python ids, so the message reads 1, not np.int64(1).
-                user, item = (ids[[int(first[c])]].tolist()[0]
-                              for ids, c in ((user_ids, "user"), (item_ids, "item")))
-                raise ValueError(
-                    f"df holds repeated (user, item) pairs, e.g. user {user!r} "
-                    f"and item {item!r}; pass duplicates='sum', 'last' or "
-                    "'first' to say how to merge them."
-                )
-            grouped = events.groupby(["user", "item"], sort=False)
-            if duplicates == "sum":
-                aggregation = {c: "sum" for c in ("rating", "weight") if c in events}
-                if "timestamp" in events:
-                    aggregation["timestamp"] = "max"
-                merged = grouped.agg(aggregation) if aggregation else grouped.size().to_frame("n")
-                merged["count"] = grouped.size()
-                events = merged.reset_index()
-                counts = events["count"].to_numpy()
-            else:
-                events = grouped.nth(-1 if duplicates == "last" else 0)
-        events = events.sort_values(["user", "item"], kind="stable")
+            values["weight"] = frame[weight_col].to_numpy(dtype=np.float64)
+        # tolist() gives plain Python ids, so the message reads 1, not np.int64(1).
+        events, values, timestamps, counts = merge_duplicate_pairs(
+            user_codes, item_codes, duplicates, values=values,
+            times=None if time_col is None else frame[time_col].to_numpy(),
+            describe_pair=lambda event: (user_ids[[user_codes[event]]].tolist()[0],
+                                         item_ids[[item_codes[event]]].tolist()[0]),
+            name="df",
+        )
+        # Sorted by (user, item): each user's events are then contiguous.
+        by_pair = np.lexsort((item_codes[events], user_codes[events]))
+        events = events[by_pair]
+        values = {column: merged[by_pair] for column, merged in values.items()}
+        timestamps = None if timestamps is None else np.asarray(timestamps)[by_pair]
         return cls(
-            events["user"].to_numpy(),
-            events["item"].to_numpy(),
+            user_codes[events],
+            item_codes[events],
             user_ids=user_ids.to_numpy(),
             item_ids=item_ids.to_numpy(),
-            ratings=events["rating"].to_numpy() if "rating" in events else None,
-            timestamps=events["timestamp"].to_numpy() if "timestamp" in events else None,
-            weights=events["weight"].to_numpy() if "weight" in events else None,
-            counts=counts if counts is None else events["count"].to_numpy(),
+            ratings=values.get("rating"),
+            timestamps=timestamps,
+            weights=values.get("weight"),
+            counts=None if counts is None else counts[by_pair],
             user_features=user_features,
             item_features=item_features,
         )

@@ -95,6 +95,7 @@ def load_interactions(
     weight_col=None,
     header="infer",
     dtype=None,
+    dropna=False,
 ):
     """Load interactions from a CSV, TSV, ``::``-separated or parquet file.
 
@@ -113,7 +114,7 @@ def load_interactions(
         Optional columns of explicit ratings and timestamps.
     names : list of str, default=None
         Column names for files without a header line.
-    duplicates : {"error", "sum", "last", "first"}, default="error"
+    duplicates : {"error", "sum", "mean", "last", "first"}, default="error"
         How to merge repeated (user, item) pairs, see
         :meth:`Interactions.from_pandas`.
     weight_col : str, default=None
@@ -123,6 +124,9 @@ def load_interactions(
     dtype : type or dict, default=None
         Column types as in :func:`pandas.read_csv`; e.g. ``{"item": str}``
         keeps leading zeros of ids.
+    dropna : bool, default=False
+        Drop the rows missing a user, item, rating, weight or timestamp; by
+        default such a row raises a ValueError naming the column.
 
     Returns
     -------
@@ -154,7 +158,7 @@ def load_interactions(
         )
     return Interactions.from_pandas(frame, user_col=user_col, item_col=item_col,
                                     rating_col=rating_col, time_col=time_col,
-                                    weight_col=weight_col, duplicates=duplicates)
+                                    weight_col=weight_col, duplicates=duplicates, dropna=dropna)
 
 
 # ---------------------------------------------------------------- source parsers

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from recsys.utils._validation import check_positive_int
+from recsys.utils._validation import as_int64_indices, check_positive_int
 
 
 def check_ranked_lists(y_pred, n_items, k):
@@ -19,7 +19,7 @@ def check_ranked_lists(y_pred, n_items, k):
         raise ValueError(
             f"y_pred has {y_pred.shape[1]} ranked items per user but k={k}; pass a smaller k."
         )
-    y_pred = y_pred[:, :k].astype(np.int64, copy=False)
+    y_pred = as_int64_indices(y_pred[:, :k])
     if y_pred.size and (y_pred.min() < -1 or y_pred.max() >= n_items):
         raise ValueError(f"y_pred holds item indices outside [0, {n_items}) other than the -1 padding.")
     return y_pred

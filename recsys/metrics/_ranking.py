@@ -23,6 +23,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from recsys.utils import top_k
+from recsys.utils._validation import as_int64_indices
 
 # How many users ahead the lookup kernel asks for the ranked lists: enough
 # rows in flight to hide the memory latency at k=10 on 100-wide rankings.
@@ -61,7 +62,7 @@ def check_ranking_inputs(y_true, y_pred, k):
     # unsigned ids could not hold the -1 padding anyway. Only the first k
     # columns are converted: the others are never read.
     if y_pred.dtype not in (np.int32, np.int64):
-        y_pred = y_pred.astype(np.int64)
+        y_pred = as_int64_indices(y_pred)
     return y_true, y_pred
 
 

@@ -12,8 +12,11 @@ be on generated data (``must_beat``).
 """
 
 import pickle
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
@@ -42,6 +45,76 @@ def contract_data(n_users=240, n_items=80, density=0.1, random_state=0):
     return make_interactions(
         n_users, n_items, density=density, random_state=random_state
     ).to_csr()
+
+
+#: Layouts of one users x items matrix: the canonical float32 CSR (which fit
+#: uses without copying) and the non-canonical forms check_interaction_matrix
+#: must rewrite on a copy of its own.
+INPUT_LAYOUTS = ("canonical", "unsorted", "duplicates", "explicit_zeros", "float64", "coo")
+
+
+def _csr_of_entries(values, rows, columns, shape):
+    """A CSR matrix storing exactly these entries, in this order within each row.
+
+    Built from its arrays: scipy's (data, (row, col)) constructor would sum
+    duplicates and so hide them.
+    """
+    by_row = np.argsort(rows, kind="stable")
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=shape[0]))])
+    return sp.csr_matrix((values[by_row], columns[by_row], indptr), shape=shape)
+
+
+def non_canonical_input(X, layout):
+    """Return a matrix that holds the interactions of the canonical CSR ``X`` in ``layout``.
+
+    Every layout stores the same interactions as X: "duplicates" splits each
+    entry in two halves, "explicit_zeros" adds stored zeros beside the
+    entries, "unsorted" reverses the column order inside each row, "coo"
+    shuffles the entries, "float64" changes the dtype.
+    """
+    X = sp.csr_matrix(X, dtype=np.float32, copy=True)
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    if layout == "canonical":
+        return X
+    if layout == "float64":
+        return X.astype(np.float64)
+    if layout == "unsorted":
+        order = np.lexsort((-X.indices, rows))
+        return _csr_of_entries(X.data[order], rows[order], X.indices[order], X.shape)
+    if layout == "duplicates":
+        return _csr_of_entries(np.concatenate([X.data / 2, X.data / 2]), np.concatenate([rows, rows]),
+                               np.concatenate([X.indices, X.indices]), X.shape)
+    if layout == "explicit_zeros":
+        zero_rows, zero_columns = np.nonzero(X.toarray() == 0)
+        pick = np.random.default_rng(0).permutation(len(zero_rows))[: max(1, X.nnz // 4)]
+        values = np.concatenate([X.data, np.zeros(len(pick), np.float32)])
+        entry_rows = np.concatenate([rows, zero_rows[pick]])
+        columns = np.concatenate([X.indices, zero_columns[pick]])
+        # Sorted columns: the zeros are the only thing to canonicalise.
+        order = np.lexsort((columns, entry_rows))
+        return _csr_of_entries(values[order], entry_rows[order], columns[order], X.shape)
+    if layout == "coo":
+        shuffle = np.random.default_rng(0).permutation(X.nnz)
+        return sp.coo_matrix((X.data[shuffle], (rows[shuffle], X.indices[shuffle])), shape=X.shape)
+    raise ValueError(f"unknown layout {layout!r}; one of {INPUT_LAYOUTS}.")
+
+
+def snapshot_input(X):
+    """Copies of every array of a matrix (and its class), to check later that nothing changed."""
+    if sp.issparse(X):
+        names = ("data", "indices", "indptr") if X.format in ("csr", "csc") else ("data", "row", "col")
+        return type(X), X.shape, {name: getattr(X, name).copy() for name in names}
+    return type(X), np.shape(X), {"array": np.array(X, copy=True)}
+
+
+def assert_input_unchanged(X, snapshot, during):
+    """Assert that X still holds what ``snapshot_input`` recorded."""
+    kind, shape, arrays = snapshot
+    assert type(X) is kind and X.shape == shape, f"{during} replaced or reshaped its input"
+    for name, before in arrays.items():
+        now = X if name == "array" else getattr(X, name)
+        assert now.dtype == before.dtype, f"{during} changed the dtype of the input's {name}"
+        np.testing.assert_array_equal(now, before, err_msg=f"{during} modified the input's {name}")
 
 
 class RecommenderContract:
@@ -197,6 +270,94 @@ class RecommenderContract:
     def test_dense_and_sparse_input_agree(self, fitted, data):
         self._assert_same_recommendations(fitted.recommend(data[:5], n=5),
                                           fitted.recommend(data[:5].toarray(), n=5))
+
+    # -------------------------------------------------------------- inputs are never modified
+    @pytest.mark.parametrize("layout", INPUT_LAYOUTS)
+    def test_inputs_unchanged_by_fit_and_recommend(self, fitted, data, layout):
+        X = non_canonical_input(data, layout)
+        before = snapshot_input(X)
+        model = self.make_estimator().fit(X)
+        assert_input_unchanged(X, before, "fit")
+        ids, scores = model.recommend(X, n=5)
+        assert_input_unchanged(X, before, "recommend")
+        # Every layout holds the interactions of data, so the answers are the same.
+        if self.deterministic:
+            self._assert_same_recommendations((ids, scores), fitted.recommend(data, n=5))
+
+    @pytest.mark.parametrize("layout", INPUT_LAYOUTS)
+    def test_inputs_unchanged_by_transform(self, fitted, data, layout):
+        if not hasattr(fitted, "transform"):
+            pytest.skip("this recommender has no transform")
+        X = non_canonical_input(data, layout)
+        before = snapshot_input(X)
+        fitted.transform(X)
+        assert_input_unchanged(X, before, "transform")
+
+    def test_threads_sharing_a_fitted_model_agree_with_sequential_use(self, fitted, data):
+        if not self.deterministic:
+            pytest.skip("this recommender is not deterministic")
+        batches = (data[:120], data[120:])
+        expected = [fitted.recommend(batch, n=8) for batch in batches]
+        start = threading.Barrier(len(batches))
+        answers = [[] for _ in batches]
+
+        def serve(slot):
+            start.wait()
+            for _ in range(20):
+                answers[slot].append(fitted.recommend(batches[slot], n=8))
+
+        with ThreadPoolExecutor(len(batches)) as pool:
+            list(pool.map(serve, range(len(batches))))
+        for slot, batch_answers in enumerate(answers):
+            for answer in batch_answers:
+                self._assert_same_recommendations(answer, expected[slot])
+
+    # -------------------------------------------------------------- bad input, enumerated
+    @pytest.mark.parametrize("bad, error, message", [
+        ("explicit_zeros_only", ValueError, "no interaction"),
+        ("no_entry", ValueError, "no interaction"),
+        ("inf", ValueError, "infinite"),
+        ("one_dimensional", ValueError, "2-dimensional"),
+        ("object_array", TypeError, "numeric"),
+        ("dataframe", TypeError, "DataFrame"),
+    ])
+    def test_bad_fit_input_rejected(self, data, bad, error, message):
+        n_items = data.shape[1]
+        if bad == "explicit_zeros_only":
+            X = _csr_of_entries(np.zeros(3, np.float32), np.zeros(3, np.int64), np.arange(3), data.shape)
+        elif bad == "no_entry":
+            X = sp.csr_matrix(data.shape, dtype=np.float32)
+        elif bad == "inf":
+            X = data.astype(np.float64)
+            X.data[0] = np.inf
+        elif bad == "one_dimensional":
+            X = np.ones(n_items)
+        elif bad == "object_array":
+            X = np.full((3, n_items), "a", dtype=object)
+        else:
+            X = pd.DataFrame(data[:3].toarray())
+        with pytest.raises(error, match=message):
+            self.make_estimator().fit(X)
+
+    @pytest.mark.parametrize("items, error, message", [
+        ([1.7], ValueError, "whole item indices"),
+        (["a"], TypeError, "integer item indices"),
+        (np.array([2**64 - 1], dtype=np.uint64), ValueError, "item indices in"),
+        ([-1], ValueError, "item indices in"),
+        (np.ones(3, dtype=bool), TypeError, "boolean mask"),
+    ])
+    def test_bad_items_rejected(self, fitted, data, items, error, message):
+        with pytest.raises(error, match=message):
+            fitted.recommend(data[:3], n=5, items=items)
+
+    def test_whole_float_items_accepted(self, fitted, data):
+        as_floats = fitted.recommend(data[:5], n=3, items=[0.0, 2.0, 4.0])
+        self._assert_same_recommendations(as_floats, fitted.recommend(data[:5], n=3, items=[0, 2, 4]))
+
+    @pytest.mark.parametrize("n", [0, -1, 2.5, True])
+    def test_bad_n_rejected(self, fitted, data, n):
+        with pytest.raises(ValueError, match="n must be a positive integer"):
+            fitted.recommend(data[:3], n=n)
 
     # -------------------------------------------------------------- helpers
     def _assert_same_recommendations(self, first, second):

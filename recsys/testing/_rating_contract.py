@@ -126,6 +126,27 @@ class RatingPredictorContract:
                               scoring="neg_root_mean_squared_error")
         assert np.isfinite(search.fit(X, y).best_score_)
 
+    def test_duplicate_pairs_need_a_policy(self, data):
+        X, y = data
+        repeated = pd.concat([X, X.iloc[:5]], ignore_index=True)
+        ratings = np.concatenate([y, y[:5] + 1.0])
+        with pytest.raises(ValueError, match="repeated .* duplicates="):
+            self.make_estimator().fit(repeated, ratings)
+        # "mean" merges each repeat into one pair: the model sees the averages.
+        averaged = y.astype(float).copy()
+        averaged[:5] += 0.5
+        merged = self.make_estimator().fit(repeated, ratings, duplicates="mean")
+        direct = self.make_estimator().fit(X, averaged)
+        if self.deterministic:
+            np.testing.assert_allclose(merged.predict(X), direct.predict(X), rtol=1e-6, atol=1e-9)
+
+    def test_inputs_unchanged_by_fit_and_predict(self, data):
+        X, y = data
+        X_before, y_before = X.copy(deep=True), y.copy()
+        self.make_estimator().fit(X, y).predict(X)
+        pd.testing.assert_frame_equal(X, X_before)
+        np.testing.assert_array_equal(y, y_before)
+
     @pytest.mark.parametrize("bad, message", [
         ("nan_rating", "NaN"), ("inf_rating", "infinite"), ("missing_id", "missing"), ("empty", "empty"),
     ])

@@ -9,6 +9,7 @@ from recsys.utils._threads import limit_blas_threads, numba_threads
 from recsys.utils._top_k import pad_ranking, top_k
 from recsys.utils._validation import (
     check_interaction_matrix,
+    check_item_indices,
     check_pairs,
     check_positive_int,
     check_ratings,
@@ -17,6 +18,7 @@ from recsys.utils._validation import (
 __all__ = [
     "PersistenceMixin",
     "check_interaction_matrix",
+    "check_item_indices",
     "check_pairs",
     "check_positive_int",
     "check_ratings",

@@ -12,31 +12,34 @@ import scipy.sparse as sp
 
 
 def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=False, name="X"):
-    """Return X as a canonical users x items CSR matrix.
+    """Return X as a canonical users x items CSR matrix, never modifying X.
 
     Parameters
     ----------
     X : sparse matrix, ndarray or :class:`~recsys.datasets.Interactions`
-        Interactions, one row per user and one column per item. An
-        ``Interactions`` object is converted with ``to_csr(values="auto")``.
+        Interactions, one row per user and one column per item. An object
+        with a ``to_csr`` method (``Interactions``) is converted with
+        ``to_csr(values="auto")``.
     n_items : int, default=None
         Expected number of columns (the number of items seen in ``fit``).
     dtype : numpy dtype, default=np.float32
         dtype of the returned matrix.
     allow_empty : bool, default=False
-        Whether a matrix without any stored interaction is acceptable.
+        Whether a matrix without any non-zero interaction is acceptable.
     name : str, default="X"
         Name of the argument, used in error messages.
 
     Returns
     -------
     X : scipy.sparse.csr_matrix
-        A copy (or a view when no conversion was needed) with sorted indices,
-        no explicit zeros and no duplicates.
+        With sorted indices, no explicit zeros and no duplicates. A CSR input
+        already in that form shares its index arrays (and, when its dtype is
+        ``dtype``, its values) with the result; any other input is copied
+        before it is canonicalised, so the caller's arrays are never
+        rewritten, even when several threads read them at once. The result
+        must be treated as read-only.
     """
-    from recsys.datasets import Interactions
-
-    if isinstance(X, Interactions):
+    if hasattr(X, "to_csr") and not sp.issparse(X):
         X = X.to_csr(values="auto")
     if isinstance(X, pd.DataFrame):
         raise TypeError(
@@ -70,15 +73,71 @@ def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=F
             f"{name} contains negative interaction weights (min {X.data.min():g}); "
             "recommenders take non-negative counts or confidences. Shift or clip them first."
         )
+    if not X.has_canonical_format or not X.data.all():
+        # csr_matrix(X) shares the caller's arrays where it can: canonicalising
+        # in place would reorder and rewrite them under the caller (and under
+        # another thread reading them), so work on a copy.
+        X = X.copy()
+        X.sum_duplicates()
+        X.eliminate_zeros()
+    # Checked after canonicalisation: a matrix of explicit zeros stores
+    # entries but holds no interaction.
     if not allow_empty and X.nnz == 0:
         raise ValueError(
-            f"{name} holds no interaction ({X.shape[0]} rows, none with a stored entry); "
+            f"{name} holds no interaction ({X.shape[0]} rows, none with a non-zero entry); "
             "fit needs at least one."
         )
-    X.sum_duplicates()
-    X.eliminate_zeros()
-    X.sort_indices()
     return X
+
+
+def check_item_indices(items, n_items, name="items"):
+    """Return ``items`` as an int64 vector of item indices in ``[0, n_items)``.
+
+    Integers of any width are accepted, and floats only when they are whole
+    numbers: 1.7 is not read as item 1, and a uint64 too large for int64 is
+    reported, not wrapped round to a negative index.
+    """
+    array = np.asarray(items)
+    if array.dtype == bool:
+        raise TypeError(
+            f"{name} must hold item indices, not a boolean mask; pass np.flatnonzero(mask)."
+        )
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must hold integer item indices; got values of dtype {array.dtype} "
+            f"(e.g. {array.ravel()[:3].tolist()}). Map original item ids to indices first, "
+            "e.g. with Interactions.item_index(ids)."
+        )
+    array = array.ravel()
+    if array.dtype.kind == "f":
+        whole = np.isfinite(array) & (array == np.round(array))
+        if not whole.all():
+            raise ValueError(
+                f"{name} must hold whole item indices; got {array[~whole][:3].tolist()}."
+            )
+    # Compared before any cast, so that no value wraps round into the range.
+    outside = (array < 0) | (array >= n_items)
+    if outside.any():
+        raise ValueError(
+            f"{name} must be item indices in [0, {n_items}); got {array[outside][:3].tolist()}."
+        )
+    return array.astype(np.int64)
+
+
+def as_int64_indices(array, name="y_pred"):
+    """Return an integer array of indices as int64, refusing what int64 cannot hold.
+
+    A plain ``astype(np.int64)`` wraps uint64 values of 2**63 and more round
+    to negative numbers: 2**64 - 1 would become -1, the padding of ranked
+    lists, and the id would silently vanish instead of being reported.
+    """
+    array = np.asarray(array)
+    if array.dtype == np.uint64 and array.size and array.max() > np.iinfo(np.int64).max:
+        raise ValueError(
+            f"{name} holds the index {int(array.max())}, beyond any catalogue; item indices "
+            "are in [0, n_items), with -1 padding short lists."
+        )
+    return array.astype(np.int64, copy=False)
 
 
 def check_pairs(X, name="X"):
@@ -111,6 +170,109 @@ def check_pairs(X, name="X"):
             f"(first at row {row}); drop them before fitting or predicting."
         )
     return users, items
+
+
+#: How repeated (user, item) pairs are merged, by every entry point that takes events.
+DUPLICATE_POLICIES = ("error", "sum", "mean", "first", "last")
+
+
+def check_duplicates_policy(duplicates, name="duplicates"):
+    """Raise a clear error unless ``duplicates`` is one of :data:`DUPLICATE_POLICIES`."""
+    if not isinstance(duplicates, str) or duplicates not in DUPLICATE_POLICIES:
+        raise ValueError(f"{name} must be one of {DUPLICATE_POLICIES}; got {duplicates!r}.")
+    return duplicates
+
+
+def merge_duplicate_pairs(users, items, duplicates="error", *, values=None, times=None,
+                          describe_pair=None, name="X", how_to_merge=None):
+    """Keep each (user, item) pair once, merging repeated pairs by one shared policy.
+
+    :meth:`recsys.datasets.Interactions.from_pandas` and the ``fit`` of every
+    rating predictor call this function, so that both accept the same policy
+    names and treat repeated pairs the same way.
+
+    Parameters
+    ----------
+    users, items : ndarray of int of shape (n_events,)
+        Non-negative user and item codes of the events, in event order
+        (time order when ``times`` is given).
+    duplicates : {"error", "sum", "mean", "first", "last"}, default="error"
+        Raise on a repeated pair; sum or average its ``values`` (keeping the
+        time of its last event); or keep its first or last event.
+    values : dict of str to ndarray of shape (n_events,), default=None
+        Numeric columns to merge (ratings, weights).
+    times : ndarray of shape (n_events,), default=None
+        Timestamps, in non-decreasing order.
+    describe_pair : callable, default=None
+        ``describe_pair(event) -> (user_id, item_id)``: the original ids of an
+        event, for the error message.
+    name : str, default="X"
+        Name of the input, used in error messages.
+    how_to_merge : str, default=None
+        End of the error message saying how to pass a policy.
+
+    Returns
+    -------
+    events : ndarray of int64 of shape (n_pairs,)
+        One event per distinct pair, in event order: the kept event for
+        "first" and "last", the first event of the pair otherwise. Index
+        ``users`` and ``items`` with it. Without repeated pairs, every event
+        in its place, so that nothing downstream sees another order.
+    values : dict of str to ndarray of shape (n_pairs,)
+        The merged ``values``.
+    times : ndarray of shape (n_pairs,) or None
+        The time of each pair's kept (for "sum" and "mean": last) event.
+    counts : ndarray of int64 of shape (n_pairs,) or None
+        Number of events merged into each pair by "sum" or "mean"; None when
+        no pair repeats or the policy keeps one event.
+
+    Raises
+    ------
+    ValueError
+        When a pair repeats and ``duplicates="error"``.
+    """
+    check_duplicates_policy(duplicates)
+    values = {} if values is None else values
+    users = np.asarray(users, dtype=np.int64)
+    items = np.asarray(items, dtype=np.int64)
+    n_item_codes = int(items.max()) + 1 if items.size else 1
+    key = users * n_item_codes + items
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts_group = np.ones(len(key), dtype=bool)
+    starts_group[1:] = sorted_key[1:] != sorted_key[:-1]
+    if starts_group.all():
+        return np.arange(len(key)), dict(values), times, None
+    if duplicates == "error":
+        repeat = int(order[~starts_group].min())
+        example = ""
+        if describe_pair is not None:
+            user, item = describe_pair(repeat)
+            example = f", e.g. user {user!r} and item {item!r}"
+        how_to_merge = how_to_merge or (
+            f"pass duplicates= one of {DUPLICATE_POLICIES[1:]} to say how to merge them."
+        )
+        raise ValueError(
+            f"{name} holds repeated (user, item) pairs ({int((~starts_group).sum())} event(s) "
+            f"repeat an earlier pair){example}; {how_to_merge}"
+        )
+    starts = np.flatnonzero(starts_group)
+    ends = np.append(starts[1:], len(key))
+    counts = (ends - starts).astype(np.int64)
+    if duplicates in ("first", "last"):
+        kept = np.sort(order[starts] if duplicates == "first" else order[ends - 1])
+        merged = {column: np.asarray(v)[kept] for column, v in values.items()}
+        return kept, merged, None if times is None else np.asarray(times)[kept], None
+    # The pairs in the order of their first events (stable sort: order[starts]
+    # is each pair's first event).
+    event_order = np.argsort(order[starts], kind="stable")
+    merged = {}
+    for column, column_values in values.items():
+        total = np.add.reduceat(np.asarray(column_values, dtype=np.float64)[order], starts)
+        merged[column] = (total / counts if duplicates == "mean" else total)[event_order]
+    # Events are in time order, so a pair's last event is its latest.
+    latest = None if times is None else np.asarray(times)[order[ends - 1]][event_order]
+    return order[starts][event_order], merged, latest, counts[event_order]
 
 
 def check_ratings(y, n_samples, name="y"):
