@@ -17,7 +17,7 @@ import time
 import tracemalloc
 import warnings
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from importlib import metadata
 from types import SimpleNamespace
 
@@ -354,7 +354,7 @@ def run_benchmark(
                     "estimator": repr(spec.build(**entry.params))} for entry, spec in runnable],
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
                     "cpu_count": os.cpu_count(), "python": sys.version.split()[0]},
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017 (datetime.UTC is 3.11+)
         "versions": _versions([spec for _, spec in runnable]),
         "memory_note": "peak_memory is the tracemalloc peak during fit + recommend/predict (a second, untimed "
                        "pass); it excludes "
