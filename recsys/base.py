@@ -138,6 +138,14 @@ class UnknownPairsWarning(UserWarning):
     """Raised by rating predictors when pairs have a user or item unseen in fit."""
 
 
+class DegenerateFitError(ValueError):
+    """Raised when a fit diverges (non-finite or exploding parameters) or collapses.
+
+    The message says what went wrong and how to fix it, typically rescaling
+    the ratings or lowering the learning rate.
+    """
+
+
 class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
     """Base class for rating predictors on (user, item) pairs.
 
@@ -151,7 +159,9 @@ class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
 
     ``predict`` clips to the rating range seen in fit and emits one
     :class:`UnknownPairsWarning` giving the number of pairs with an unknown
-    user or item; it never raises in the middle of a batch nor returns NaN.
+    user or item; it never returns NaN. A fit whose parameters end up NaN or
+    inf raises :class:`DegenerateFitError` instead of returning a model whose
+    predictions would have to be patched.
 
     Attributes set by ``fit``: ``user_ids_``, ``item_ids_`` (the vocabularies),
     ``n_users_``, ``n_items_``, ``global_mean_``, ``rating_min_``, ``rating_max_``.
@@ -197,7 +207,20 @@ class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
         self.global_mean_ = float(ratings.mean())
         self.rating_min_, self.rating_max_ = float(ratings.min()), float(ratings.max())
         self._fit(user_codes.astype(np.int32), item_codes.astype(np.int32), ratings)
+        self._check_fitted_finite()
         return self
+
+    def _check_fitted_finite(self):
+        """Raise DegenerateFitError when a fitted float array holds NaN or inf (a diverged fit)."""
+        for name, value in vars(self).items():
+            if (name.endswith("_") and isinstance(value, np.ndarray)
+                    and np.issubdtype(value.dtype, np.floating) and not np.isfinite(value).all()):
+                raise DegenerateFitError(
+                    f"{type(self).__name__} diverged: its fitted {name} holds NaN or inf. Ratings "
+                    f"from {self.rating_min_:g} to {self.rating_max_:g} may be too large for its "
+                    "updates: divide them by a constant before fitting (and multiply the "
+                    "predictions back), or lower the learning rate where it has one."
+                )
 
     def encode_pairs(self, X):
         """Map (user, item) id pairs to model indices; -1 for ids unseen in fit."""
@@ -227,7 +250,14 @@ class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
                 UnknownPairsWarning, stacklevel=2,
             )
         predictions = np.asarray(self._predict(users, items), dtype=np.float64)
-        predictions = np.where(np.isfinite(predictions), predictions, self.global_mean_)
+        n_invalid = int((~np.isfinite(predictions)).sum())
+        if n_invalid:
+            # Never replaced by a default: that would hide a broken model.
+            raise DegenerateFitError(
+                f"{type(self).__name__} predicted NaN or inf for {n_invalid} of {len(predictions)} "
+                "pairs: its fitted parameters are not finite. Refit it (a fit that diverges "
+                "raises DegenerateFitError saying how to fix it)."
+            )
         return np.clip(predictions, self.rating_min_, self.rating_max_)
 
     @abstractmethod

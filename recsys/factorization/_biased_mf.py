@@ -8,7 +8,10 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from recsys.base import BaseRatingPredictor
-from recsys.factorization._rating_common import predict_biased_dot
+from recsys.factorization._rating_common import (
+    check_sgd_not_diverging,
+    predict_biased_dot,
+)
 from recsys.factorization._sgd_kernels import biased_mf_stratified_epoch
 from recsys.utils import PersistenceMixin, numba_threads
 
@@ -38,6 +41,12 @@ class BiasedMF(PersistenceMixin, BaseRatingPredictor):
     An unknown user gets ``mu + b_i``, an unknown item ``mu + b_u``, a pair
     of unknown ids ``mu`` (with ``biased=False``, ``mu`` alone for any
     unknown id).
+
+    SGD steps grow with the ratings: with the default ``lr``, ratings on a
+    scale of hundreds diverge. A fit whose training RMSE turns NaN or grows
+    tenfold over the first epoch's stops at once with
+    :class:`~recsys.base.DegenerateFitError`, saying to rescale the ratings
+    or lower ``lr``.
 
     Parameters
     ----------
@@ -127,6 +136,7 @@ class BiasedMF(PersistenceMixin, BaseRatingPredictor):
                     self.biased,
                 )
                 self.train_rmse_.append(float(np.sqrt(squared_errors.sum() / len(ratings))))
+                check_sgd_not_diverging(self, self.train_rmse_)
         self.user_factors_, self.item_factors_ = user_factors[grid.code_of_user], item_factors[grid.code_of_item]
         self.user_bias_, self.item_bias_ = user_bias[grid.code_of_user], item_bias[grid.code_of_item]
 

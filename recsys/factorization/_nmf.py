@@ -7,7 +7,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
-from recsys.base import BaseRatingPredictor
+from recsys.base import BaseRatingPredictor, DegenerateFitError
 from recsys.factorization._rating_common import predict_biased_dot
 from recsys.factorization._sgd_kernels import nmf_epoch
 from recsys.utils import PersistenceMixin
@@ -28,6 +28,12 @@ class NMF(PersistenceMixin, BaseRatingPredictor):
     b_i + <p_u, q_i>``, the biases taking SGD steps (learning rate 0.005,
     regularisation 0.02) as the updates accumulate; Surprise warns that this
     version overfits easily.
+
+    The multiplicative updates start from predictions near ``n_factors / 4``;
+    unbiased, ratings far larger (e.g. x20) make them oscillate, and a fit
+    that ends predicting its own training ratings worse than their mean
+    raises :class:`~recsys.base.DegenerateFitError` saying to rescale the
+    ratings or use ``biased=True``.
 
     Unbiased, any pair with an unknown id gets the global mean ``mu``; biased,
     an unknown user gets ``mu + b_i`` and an unknown item ``mu + b_u``.
@@ -97,6 +103,22 @@ class NMF(PersistenceMixin, BaseRatingPredictor):
                       self.item_bias_, self.user_factors_, self.item_factors_, self.reg_user,
                       self.reg_item, _BIAS_LEARNING_RATE, _BIAS_REGULARISATION, self.biased,
                       user_counts, item_counts)
+        self._check_not_collapsed(users, items, ratings)
+
+    def _check_not_collapsed(self, users, items, ratings):
+        """Raise DegenerateFitError when the fit predicts the training ratings worse than their mean."""
+        fitted = np.clip(self._predict(users, items), self.rating_min_, self.rating_max_)
+        rmse, mean_rmse = np.sqrt(np.mean((ratings - fitted) ** 2)), float(ratings.std())
+        if not np.isfinite(rmse) or mean_rmse == 0.0 or rmse <= mean_rmse:
+            return  # non-finite factors are reported by the base class
+        raise DegenerateFitError(
+            f"NMF did not fit: its training RMSE ({rmse:.4g}) is worse than predicting the mean "
+            f"rating ({mean_rmse:.4g}). Its multiplicative updates start from factors uniform in "
+            f"[0, 1), predicting about n_factors / 4 = {self.n_factors / 4:g}; ratings far larger "
+            f"(mean {self.global_mean_:.4g}) make the user and item updates overshoot together and "
+            "oscillate. Divide the ratings by a constant to bring their mean near n_factors / 4 "
+            "(multiplying the predictions back), or use biased=True."
+        )
 
     def _predict(self, users, items):
         return predict_biased_dot(users, items, self.global_mean_, self.user_bias_, self.item_bias_,

@@ -2,6 +2,12 @@
 
 import numpy as np
 
+from recsys.base import DegenerateFitError
+
+# An SGD epoch whose training RMSE exceeds the first epoch's by this factor is
+# diverging: every step overshoots and the next NaN is a few epochs away.
+_EXPLODING_RMSE_FACTOR = 10.0
+
 
 def group_by_row(rows, n_rows):
     """Return (indptr, order): ``order[indptr[r]:indptr[r + 1]]`` are the samples of row r.
@@ -36,3 +42,22 @@ def predict_biased_dot(users, items, global_mean, user_bias, item_bias, user_vec
     predictions += np.where(known_item, item_bias[safe_items], 0.0)
     predictions[both] += dot
     return predictions
+
+
+def check_sgd_not_diverging(model, epoch_rmses):
+    """Raise DegenerateFitError once an SGD fit's training RMSE is NaN, inf or exploding.
+
+    ``epoch_rmses`` are the training RMSEs of the epochs so far. Called after
+    every epoch, so a diverging fit stops at once with the fix instead of
+    running on to NaN factors.
+    """
+    first, latest = epoch_rmses[0], epoch_rmses[-1]
+    if np.isfinite(latest) and latest <= _EXPLODING_RMSE_FACTOR * first:
+        return
+    raise DegenerateFitError(
+        f"{type(model).__name__} diverged in epoch {len(epoch_rmses)} of SGD: its training RMSE went "
+        f"from {first:.4g} to {latest:.4g}. The SGD steps grow with the ratings (here from "
+        f"{model.rating_min_:g} to {model.rating_max_:g}), and lr={model.lr:g} is too large for "
+        "them: divide the ratings by a constant before fitting (e.g. to a 1-5 scale, multiplying "
+        "the predictions back) or lower lr."
+    )

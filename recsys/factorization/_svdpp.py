@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import Interval
 
 from recsys.base import BaseRatingPredictor
 from recsys.factorization._rating_common import (
+    check_sgd_not_diverging,
     group_by_row,
     predict_biased_dot,
 )
@@ -34,6 +35,12 @@ class SVDpp(PersistenceMixin, BaseRatingPredictor):
 
     An unknown user gets ``mu + b_i``, an unknown item ``mu + b_u``, a pair
     of unknown ids ``mu``.
+
+    SGD steps grow with the ratings: with the default ``lr``, ratings on a
+    scale of hundreds diverge. A fit whose training RMSE turns NaN or grows
+    tenfold over the first epoch's stops at once with
+    :class:`~recsys.base.DegenerateFitError`, saying to rescale the ratings
+    or lower ``lr``.
 
     Parameters
     ----------
@@ -104,6 +111,7 @@ class SVDpp(PersistenceMixin, BaseRatingPredictor):
                 self.implicit_factors_, self.lr, self.reg,
             )
             self.train_rmse_.append(float(np.sqrt(squared_error / len(ratings))))
+            check_sgd_not_diverging(self, self.train_rmse_)
         implicit_sums = np.add.reduceat(self.implicit_factors_[rated_items], indptr[:-1], axis=0)
         counts = np.diff(indptr)[:, None]
         # Every user rated at least one item in fit, so reduceat never sees an empty row.

@@ -16,7 +16,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.utils import estimator_checks
 
-from recsys.base import UnknownPairsWarning
+from recsys.base import DegenerateFitError, UnknownPairsWarning
 from recsys.datasets import make_ratings
 
 # scikit-learn's checks that apply to a regressor whose X is (user, item) id pairs.
@@ -125,6 +125,20 @@ class RatingPredictorContract:
         search = GridSearchCV(self.make_estimator(), [{}], cv=KFold(2, shuffle=True, random_state=0),
                               scoring="neg_root_mean_squared_error")
         assert np.isfinite(search.fit(X, y).best_score_)
+
+    def test_large_rating_scale_fits_or_raises_clearly(self, data):
+        # Ratings x100 (100 to 500) must either fit, or raise DegenerateFitError
+        # saying to rescale: never NaN replaced by a default, nor a constant.
+        X, y = data
+        y = 100.0 * y
+        try:
+            predictions = self.make_estimator().fit(X, y).predict(X)
+        except DegenerateFitError as error:
+            assert "divide the ratings" in str(error).lower()
+            return
+        assert np.isfinite(predictions).all()
+        assert predictions.std() > 0.01 * y.std()
+        assert np.sqrt(np.mean((predictions - y) ** 2)) < y.std()
 
     def test_duplicate_pairs_need_a_policy(self, data):
         X, y = data

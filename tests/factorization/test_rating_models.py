@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LinearRegression
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 
-from recsys.base import UnknownPairsWarning
+from recsys.base import DegenerateFitError, UnknownPairsWarning
 from recsys.factorization import NMF, ALSRating, BaselineOnly, BiasedMF, SVDpp
 from recsys.factorization._biased_mf import _BlockGrid
 from recsys.factorization._rating_common import group_by_row
@@ -339,3 +339,33 @@ def test_nmf_rejects_negative_ratings(ratings_data):
 def test_invalid_parameters_are_rejected(ratings_data, estimator, message):
     with pytest.raises(ValueError, match=message):
         estimator.fit(*ratings_data)
+
+
+@pytest.mark.parametrize("model", [BiasedMF(n_factors=8, random_state=0), SVDpp(n_factors=8, random_state=0)],
+                         ids=["biased_mf", "svdpp"])
+def test_sgd_divergence_raises_with_the_fix(model):
+    X, y = rating_contract_data()
+    with pytest.raises(DegenerateFitError, match=r"diverged in epoch \d+ of SGD.*divide the ratings.*or lower lr"):
+        model.fit(X, 100.0 * y)
+
+
+def test_sgd_divergence_stops_early():
+    # Caught while the RMSE explodes, before the factors turn NaN.
+    X, y = rating_contract_data()
+    with pytest.raises(DegenerateFitError, match="epoch 3 of SGD"):
+        BiasedMF(n_factors=8, random_state=0).fit(X, 100.0 * y)
+
+
+def test_large_ratings_fit_with_a_smaller_lr():
+    X, y = rating_contract_data()
+    model = BiasedMF(n_factors=8, lr=0.00005, random_state=0).fit(X, 100.0 * y)
+    assert np.isfinite(model.user_factors_).all()
+    assert np.sqrt(np.mean((model.predict(X) - 100.0 * y) ** 2)) < (100.0 * y).std()
+
+
+def test_nmf_oscillating_on_large_ratings_raises_with_the_fix():
+    X, y = rating_contract_data()
+    with pytest.raises(DegenerateFitError, match="NMF did not fit.*Divide the ratings.*biased=True"):
+        NMF(n_factors=8, random_state=0).fit(X, 20.0 * y)
+    # The fix the message gives works.
+    assert NMF(n_factors=8, random_state=0, biased=True).fit(X, 20.0 * y).predict(X).std() > 1.0

@@ -70,3 +70,9 @@ class TestSurpriseAdapter(RatingPredictorContract):
         from recsys.bench.peers.surprise import SurpriseRatingPredictor
 
         return SurpriseRatingPredictor("SVD", {"n_factors": 8, "random_state": 0})
+
+    # The peer is wrapped as it is: this documents its silent failure, which BiasedMF reports.
+    @pytest.mark.xfail(strict=True, reason="Surprise's SVD diverges silently on ratings x100 and "
+                                           "predicts one clipped constant")
+    def test_large_rating_scale_fits_or_raises_clearly(self, data):
+        super().test_large_rating_scale_fits_or_raises_clearly(data)
