@@ -359,5 +359,6 @@ def ranking_from_scores(scores, k, exclude=None):
     >>> ranking_from_scores(np.array([[0.1, 0.9, 0.9, 0.3]]), k=3)
     array([[1, 2, 3]])
     """
-    ids, _ = top_k(np.asarray(scores, dtype=np.float64), k, exclude=exclude)
+    # A copy: top_k writes -inf over the excluded and NaN scores in place.
+    ids, _ = top_k(np.array(scores, dtype=np.float64), k, exclude=exclude)
     return ids
