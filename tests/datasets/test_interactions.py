@@ -25,13 +25,56 @@ def test_duplicates_error_names_the_pair(events):
     ("sum", {("a", 1): 6.0, ("a", 2): 3.0, ("b", 1): 5.0, ("c", 3): 1.0}),
     ("last", {("a", 1): 4.0, ("a", 2): 3.0, ("b", 1): 5.0, ("c", 3): 1.0}),
     ("first", {("a", 1): 2.0, ("a", 2): 3.0, ("b", 1): 5.0, ("c", 3): 1.0}),
+    ("mean", {("a", 1): 3.0, ("a", 2): 3.0, ("b", 1): 5.0, ("c", 3): 1.0}),
 ])
 def test_duplicate_policies_merge_by_time(events, policy, expected):
     data = Interactions.from_pandas(events, rating_col="rating", time_col="time", duplicates=policy)
     frame = data.to_pandas()
     assert dict(zip(zip(frame["user"], frame["item"]), frame["rating"])) == expected
-    if policy == "sum":
+    if policy in ("sum", "mean"):
         assert data.to_csr(values="count")[data.user_index(["a"])[0], 0] == 2
+        # The merged pair keeps its latest timestamp.
+        assert frame.loc[(frame["user"] == "a") & (frame["item"] == 1), "timestamp"].item() == 10
+
+
+def test_rating_predictors_merge_duplicates_like_interactions(events):
+    """One policy for both entry points: a predictor fitted with duplicates=p sees
+    the ratings Interactions.from_pandas(..., duplicates=p) keeps."""
+    from recsys.factorization import BaselineOnly
+
+    pairs, ratings = events[["user", "item"]], events["rating"].to_numpy()
+    with pytest.raises(ValueError, match="repeated .*user 'a' and item 1.*duplicates="):
+        BaselineOnly().fit(pairs, ratings)
+    for policy in ("mean", "first", "last", "sum"):
+        merged = Interactions.from_pandas(events, rating_col="rating", duplicates=policy).to_pandas()
+        direct = BaselineOnly().fit(merged[["user", "item"]], merged["rating"].to_numpy())
+        via_fit = BaselineOnly().fit(pairs, ratings, duplicates=policy)
+        np.testing.assert_allclose(via_fit.predict(pairs), direct.predict(pairs))
+        assert via_fit.global_mean_ == pytest.approx(merged["rating"].mean())
+
+
+def test_unknown_duplicates_policy_is_rejected(events):
+    with pytest.raises(ValueError, match="duplicates must be one of"):
+        Interactions.from_pandas(events, duplicates="max")
+
+
+@pytest.mark.parametrize("missing", [np.nan, None])
+def test_missing_timestamp_raises_unless_dropped(events, missing):
+    events = events.astype({"time": float if missing is np.nan else object})
+    events.loc[2, "time"] = missing
+    with pytest.raises(ValueError, match="1 row\\(s\\) of df have no 'time'.*dropna=True"):
+        Interactions.from_pandas(events, time_col="time", duplicates="last")
+    data = Interactions.from_pandas(events, time_col="time", duplicates="last", dropna=True)
+    assert len(data) == 3 and "b" not in set(data.to_pandas()["user"])
+
+
+def test_dropna_drops_rows_missing_any_named_column(events):
+    events = events.astype({"rating": float})
+    events.loc[4, "rating"] = np.nan
+    with pytest.raises(ValueError, match="missing, non-numeric"):
+        Interactions.from_pandas(events, rating_col="rating", duplicates="last")
+    data = Interactions.from_pandas(events, rating_col="rating", duplicates="last", dropna=True)
+    assert "c" not in set(data.to_pandas()["user"])
 
 
 def test_from_csr_and_to_csr_keep_values():

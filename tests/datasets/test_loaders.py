@@ -133,6 +133,15 @@ def test_load_interactions_parquet_gzip_and_duplicates(tmp_path):
     assert (data.n_users, data.n_items) == (2, 1)
 
 
+def test_load_interactions_rejects_missing_timestamps(tmp_path):
+    path = tmp_path / "events.csv"
+    path.write_text("user,item,time\n1,7,100\n2,7,\n2,8,300\n")
+    with pytest.raises(ValueError, match="have no 'time'.*dropna=True"):
+        load_interactions(path, time_col="time")
+    data = load_interactions(path, time_col="time", dropna=True)
+    assert len(data) == 2 and list(data.timestamps) == [100, 300]
+
+
 def test_load_interactions_errors_say_the_fix(tmp_path):
     path = tmp_path / "events.csv"
     path.write_text("a,b\n1,2\n")
