@@ -14,8 +14,11 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.extmath import randomized_svd
 from sklearn.utils.validation import check_is_fitted
 
-from recsys.embeddings._similarity import normalize_rows
-from recsys.utils import check_interaction_matrix, top_k
+from recsys.utils import (
+    check_interaction_matrix,
+    check_similar_items,
+    cosine_similar_items,
+)
 
 
 def _user_cooccurrence(X):
@@ -181,25 +184,20 @@ class CooccurrenceEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
 
         Parameters
         ----------
-        items : array-like of int
+        items : int or array-like of int
             Item indices.
         n : int, default=10
 
         Returns
         -------
-        ids : ndarray of shape (len(items), n), int64
+        ids : ndarray of shape (n_queries, n), int64
             Best first, never the item itself; -1 past the last item.
         scores : ndarray of shape (len(items), n)
             Cosine similarities; -inf where the id is -1.
         """
         check_is_fitted(self)
-        items = np.asarray(items, dtype=np.int64).ravel()
-        if items.size and (items.min() < 0 or items.max() >= self.n_items_):
-            raise ValueError(f"items must be item indices in [0, {self.n_items_}).")
-        vectors = normalize_rows(self.item_factors_)
-        scores = vectors[items] @ vectors.T
-        scores[np.arange(len(items)), items] = -np.inf
-        return top_k(scores, n)
+        items, n = check_similar_items(items, n, self.n_items_)
+        return cosine_similar_items(self.item_factors_, items, n)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,7 +7,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.retrieval import make_retrieval_index, retrieve_top_n
-from recsys.utils._validation import check_positive_int
+from recsys.utils import check_similar_items
 
 
 class _FactorEmbeddings(TransformerMixin, BaseEstimator):
@@ -149,15 +149,15 @@ class ItemEmbeddings(_FactorEmbeddings):
                 self.embeddings_)
         return self
 
-    def similar_items(self, X, n=10):
-        """The n items whose vectors have the highest cosine with each item of X.
+    def similar_items(self, items, n=10):
+        """The n items whose vectors have the highest cosine with each of the given items.
 
         The query item itself is never returned; an item of zero vector is
         similar to nothing (cosine 0).
 
         Parameters
         ----------
-        X : array-like of int of shape (n_queries,) or (n_queries, 1)
+        items : int or array-like of int
             Item indices.
         n : int, default=10
 
@@ -168,8 +168,8 @@ class ItemEmbeddings(_FactorEmbeddings):
         scores : ndarray of shape (n_queries, n)
             Cosine similarities; -inf where the id is -1.
         """
-        queries = self._check_indices(X)
-        n = check_positive_int(n, "n")
+        check_is_fitted(self)
+        queries, n = check_similar_items(items, n, len(self.embeddings_))
         vectors = np.asarray(self.embeddings_, dtype=np.float64)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)

@@ -8,7 +8,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from recsys.base import BaseRecommender
 from recsys.retrieval import FaissNearestNeighbors, make_retrieval_index, retrieve_top_n
-from recsys.utils import PersistenceMixin, limit_blas_threads, pad_ranking, top_k
+from recsys.utils import (
+    PersistenceMixin,
+    check_similar_items,
+    cosine_similar_items,
+    limit_blas_threads,
+    pad_ranking,
+)
 
 
 def implicit_num_threads(random_state):
@@ -85,8 +91,8 @@ def ridge_fold_in(X, item_factors, fixed_user_columns=(), penalty=None):
 class ItemSimilarityMixin:
     """``similar_items`` by cosine similarity of the rows of ``item_factors_``."""
 
-    def similar_items(self, item_ids, n=10):
-        """Return the n items most similar to each item of item_ids.
+    def similar_items(self, items, n=10):
+        """Return the n items most similar to each of the given items.
 
         Similarity is the cosine of the item factors (an item without any
         signal, of zero norm, is similar to nothing: cosine 0). The query item
@@ -94,7 +100,7 @@ class ItemSimilarityMixin:
 
         Parameters
         ----------
-        item_ids : int or array-like of int
+        items : int or array-like of int
             Item indices (columns of the training matrix).
         n : int, default=10
 
@@ -106,21 +112,8 @@ class ItemSimilarityMixin:
             Cosine similarities; -inf where the id is -1.
         """
         check_is_fitted(self)
-        item_ids = np.atleast_1d(np.asarray(item_ids))
-        if not np.issubdtype(item_ids.dtype, np.integer) or item_ids.ndim != 1:
-            raise ValueError("item_ids must be an integer item index or a 1-d array of them.")
-        n_items = self.item_factors_.shape[0]
-        if item_ids.size and (item_ids.min() < 0 or item_ids.max() >= n_items):
-            raise ValueError(f"item_ids must be item indices in [0, {n_items}).")
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}.")
-        factors = np.asarray(self.item_factors_, dtype=np.float64)
-        norms = np.linalg.norm(factors, axis=1)
-        unit = np.divide(factors, norms[:, None], out=np.zeros_like(factors),
-                         where=norms[:, None] > 0)
-        similarities = unit[item_ids] @ unit.T
-        similarities[np.arange(len(item_ids)), item_ids] = -np.inf
-        return top_k(similarities, n)
+        items, n = check_similar_items(items, n, self.item_factors_.shape[0])
+        return cosine_similar_items(self.item_factors_, items, n)
 
 
 class FactorRecommender(PersistenceMixin, ItemSimilarityMixin, BaseRecommender):

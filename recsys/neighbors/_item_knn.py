@@ -1,6 +1,5 @@
 """Item-based k-nearest-neighbours top-N recommender."""
 
-import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.base import BaseRecommender
@@ -10,6 +9,7 @@ from recsys.neighbors._similarity import (
     top_k_similarity,
     top_n_of_rows,
 )
+from recsys.utils import check_similar_items
 
 
 class ItemKNN(BaseRecommender):
@@ -78,31 +78,22 @@ class ItemKNN(BaseRecommender):
     def _score(self, X):
         return (X @ self.similarity_.T).toarray()
 
-    def similar_items(self, item_ids, n=10):
-        """Return the n most similar items of each item, itself excluded.
+    def similar_items(self, items, n=10):
+        """Return the n most similar items of each of the given items, itself excluded.
 
         Parameters
         ----------
-        item_ids : int or array-like of int
+        items : int or array-like of int
             Item indices.
         n : int, default=10
 
         Returns
         -------
-        ids, scores : ndarray of shape (n,) for one item, (len(item_ids), n) otherwise
-            Best first; id -1 and score -inf pad items with fewer than n
-            neighbours.
+        ids : ndarray of shape (n_queries, n), int64
+            Best first; -1 past the item's last neighbour.
+        scores : ndarray of shape (n_queries, n)
+            Similarities; -inf where the id is -1.
         """
         check_is_fitted(self)
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}.")
-        items = np.asarray(item_ids)
-        if not np.issubdtype(items.dtype, np.integer):
-            raise TypeError(f"item_ids must be integer item indices; got dtype {items.dtype}.")
-        flat = items.ravel()
-        if flat.size and (flat.min() < 0 or flat.max() >= self.n_items_):
-            raise ValueError(f"item_ids must be item indices in [0, {self.n_items_}).")
-        ids, scores = top_n_of_rows(self.similarity_, flat, n)
-        if items.ndim == 0:
-            return ids[0], scores[0]
-        return ids, scores
+        items, n = check_similar_items(items, n, self.n_items_)
+        return top_n_of_rows(self.similarity_, items, n)

@@ -12,9 +12,18 @@ _EXPORTS = {
     "contract_data": "recsys.testing._contract",
     "RatingPredictorContract": "recsys.testing._rating_contract",
     "rating_contract_data": "recsys.testing._rating_contract",
+    "SaveLoadChecks": "recsys.testing._save_load",
+    "SimilarItemsChecks": "recsys.testing._similar_items",
 }
 
-__all__ = ["RatingPredictorContract", "RecommenderContract", "contract_data", "rating_contract_data"]
+__all__ = [
+    "RatingPredictorContract",
+    "RecommenderContract",
+    "SaveLoadChecks",
+    "SimilarItemsChecks",
+    "contract_data",
+    "rating_contract_data",
+]
 
 
 def __getattr__(name):

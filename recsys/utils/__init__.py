@@ -4,6 +4,7 @@ Nothing here imports another recsys package (see ARCHITECTURE.md).
 """
 
 from recsys.utils._persistence import PersistenceMixin
+from recsys.utils._similar_items import check_similar_items, cosine_similar_items
 from recsys.utils._split import split_rows
 from recsys.utils._threads import limit_blas_threads, numba_threads
 from recsys.utils._top_k import pad_ranking, top_k
@@ -22,6 +23,8 @@ __all__ = [
     "check_pairs",
     "check_positive_int",
     "check_ratings",
+    "check_similar_items",
+    "cosine_similar_items",
     "limit_blas_threads",
     "numba_threads",
     "pad_ranking",

@@ -1,12 +1,25 @@
 """Saving fitted estimators to ``.npz`` files and loading them back, without pickle."""
 
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 # Bumped when the layout of saved files changes, so old files fail clearly.
 _SAVE_FORMAT_VERSION = 1
+
+
+def _npz_path(path):
+    """The file numpy's savez writes for path: path itself if it ends in .npz, else path + .npz.
+
+    An open file is returned as it is.
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        return path
+    path = os.fspath(path)
+    return Path(path if path.endswith(".npz") else f"{path}.npz")
 
 
 class PersistenceMixin:
@@ -27,11 +40,18 @@ class PersistenceMixin:
         """Recompute the attributes of ``_derived_attributes`` (after fit and load)."""
 
     def save(self, path):
-        """Save the fitted model to path (numpy adds ``.npz`` when it is missing).
+        """Save the fitted model to path, ``.npz`` added when it is missing.
+
+        ``save("model")`` writes ``model.npz``, which ``load("model")`` reads.
 
         Parameters
         ----------
         path : str or path-like
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
         """
         check_is_fitted(self)
         params = self.get_params(deep=False)
@@ -63,7 +83,9 @@ class PersistenceMixin:
                     ) from None
         header = {"format_version": _SAVE_FORMAT_VERSION, "class": type(self).__name__,
                   "params": params, "attributes": json_attributes}
+        path = _npz_path(path)
         np.savez(path, __header__=np.array(json.dumps(header)), **arrays)
+        return path
 
     @classmethod
     def load(cls, path):
@@ -72,11 +94,14 @@ class PersistenceMixin:
         Parameters
         ----------
         path : str or path-like
+            The path given to ``save`` (``.npz`` may be left out, as there).
 
         Returns
         -------
         model : instance of this class, fitted
         """
+        if isinstance(path, (str, os.PathLike)) and not Path(path).is_file():
+            path = _npz_path(path)
         with np.load(path, allow_pickle=False) as archive:
             if "__header__" not in archive.files:
                 raise ValueError(f"{path} was not written by {cls.__name__}.save: no header.")
