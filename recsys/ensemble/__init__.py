@@ -1,6 +1,7 @@
 """Ensembles: recommenders built from recommenders, stacked rating predictors, two-stage reranking."""
 
+from recsys.ensemble._feature_weighted_stacking import FeatureWeightedStacking
 from recsys.ensemble._rank_fusion import RankFusion
 from recsys.ensemble._weighted_hybrid import WeightedHybrid
 
-__all__ = ["RankFusion", "WeightedHybrid"]
+__all__ = ["FeatureWeightedStacking", "RankFusion", "WeightedHybrid"]

@@ -1,0 +1,363 @@
+"""FeatureWeightedStacking: blend rating predictors with weights that depend on meta-features."""
+
+import warnings
+from numbers import Integral
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.base import RegressorMixin, clone, is_regressor
+from sklearn.linear_model import RidgeCV
+from sklearn.model_selection import check_cv
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import Bunch, _safe_indexing
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import check_is_fitted
+
+from recsys.base import DegenerateFitError, UnknownPairsWarning
+from recsys.utils import check_pairs, check_ratings
+from recsys.utils._validation import (
+    DUPLICATE_POLICIES,
+    check_duplicates_policy,
+    merge_duplicate_pairs,
+)
+
+# Ridge penalties searched by the default blender (leave-one-out, so the search is nearly free).
+_DEFAULT_ALPHAS = np.logspace(-2, 4, 13)
+
+
+def _fit_fold(members, meta_features, X, y, train, test):
+    """Fit clones of the members (and of the meta-feature transformer) on train; score test."""
+    X_train, X_test = _safe_indexing(X, train), _safe_indexing(X, test)
+    with warnings.catch_warnings():
+        # Held-out folds hold users and items unseen in the training folds; each
+        # member then gives its documented fallback, which is what the blender must learn.
+        warnings.simplefilter("ignore", UnknownPairsWarning)
+        predictions = np.column_stack(
+            [clone(member).fit(X_train, y[train]).predict(X_test) for member in members])
+        features = None
+        if meta_features is not None:
+            features = np.asarray(clone(meta_features).fit(X_train, y[train]).transform(X_test),
+                                  dtype=np.float64)
+    return test, predictions, features
+
+
+class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
+    """Feature-weighted linear stacking of rating predictors (Sill et al. 2009).
+
+    The blend that won the Netflix Prize: the weight of each member varies
+    with meta-features of the pair (user and item support, rating spread, ...)
+    instead of being one number per member. The prediction is
+
+        r(u, i) = b + sum_m (w_m + sum_j v_mj f_j(u, i)) (p_m(u, i) - mu) + sum_j c_j f_j(u, i)
+
+    with p_m the members' predictions, mu the global mean and f_j the
+    standardised meta-features; a ridge regression (``RidgeCV``, penalty
+    chosen by leave-one-out) fits b, w, v and c on out-of-fold predictions,
+    so the blender never sees a member's fit to the very ratings it scores.
+    With ``feature_weighting=False`` the blender sees the member predictions
+    and the meta-features side by side, which suits a non-linear blender such
+    as ``HistGradientBoostingRegressor``.
+
+    ``fit`` follows ``sklearn.ensemble.StackingRegressor``: out-of-fold
+    predictions over ``cv``, then every member refitted on all of X. The
+    meta-feature transformer is also fitted per fold, so features that use
+    ratings (a user's mean rating) do not leak the held-out ratings.
+
+    Parameters
+    ----------
+    estimators : list of (str, rating predictor)
+        The members: regressors on (user, item) pairs. Their parameters are
+        exposed as ``<name>__<param>``.
+    meta_features : transformer or None, default=None
+        Fitted on (pairs, ratings) and applied to pairs; returns an array of
+        shape (n_pairs, n_features), e.g. ``recsys.preprocessing.PairFeatures``
+        with support counts. None uses no meta-feature: the blend weights are
+        then constant, a plain linear stack.
+    final_estimator : regressor or None, default=None
+        The blender; None is ``RidgeCV(alphas=np.logspace(-2, 4, 13))``.
+    feature_weighting : bool, default=True
+        Give the blender the products of each (centred) member prediction
+        with each meta-feature (FWLS). False gives it only the predictions
+        and the meta-features.
+    cv : int, cross-validation generator or iterable, default=5
+        How the out-of-fold predictions are made; an int is a shuffled
+        ``KFold`` seeded by ``random_state``. A single holdout split
+        (``ShuffleSplit(n_splits=1, test_size=0.2)``: the Netflix Prize's
+        probe-set blending, one fit per member instead of ``cv``) trains the
+        blender on its test pairs only. A pair may be in at most one test fold.
+    random_state : int or None, default=0
+        Seed of the shuffled ``KFold`` when ``cv`` is an int.
+    n_jobs : int or None, default=None
+        Folds fitted in parallel (joblib).
+
+    Attributes
+    ----------
+    estimators_ : list of rating predictors
+        The members, refitted on all of X.
+    named_estimators_ : Bunch
+    meta_features_ : transformer or None
+        Fitted on all of X.
+    final_estimator_ : regressor
+    feature_names_in_blender_ : ndarray of str
+        Names of the blender's input columns.
+    user_ids_, item_ids_ : ndarray
+        Users and items seen in fit.
+    global_mean_, rating_min_, rating_max_ : float
+
+    Examples
+    --------
+    >>> from recsys.datasets import make_ratings
+    >>> from recsys.ensemble import FeatureWeightedStacking
+    >>> from recsys.factorization import BaselineOnly, BiasedMF
+    >>> data = make_ratings(100, 50, density=0.2, random_state=0).to_pandas()
+    >>> X, y = data[["user", "item"]], data["rating"]
+    >>> blend = FeatureWeightedStacking(
+    ...     [("baseline", BaselineOnly()), ("mf", BiasedMF(n_factors=10, random_state=0))], cv=3)
+    >>> blend.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "estimators": [list],
+        "meta_features": [HasMethods(["fit", "transform"]), None],
+        "final_estimator": [HasMethods(["fit", "predict"]), None],
+        "feature_weighting": ["boolean"],
+        "cv": ["cv_object"],
+        "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(self, estimators, *, meta_features=None, final_estimator=None, feature_weighting=True,
+                 cv=5, random_state=0, n_jobs=None):
+        self.estimators = estimators
+        self.meta_features = meta_features
+        self.final_estimator = final_estimator
+        self.feature_weighting = feature_weighting
+        self.cv = cv
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+
+    def get_params(self, deep=True):
+        """Parameters of the blend and, with deep=True, of its members as ``name__param``."""
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters of the blend or of its members (``name__param``)."""
+        self._set_params("estimators", **params)
+        return self
+
+    def _members(self):
+        if not isinstance(self.estimators, (list, tuple)) or not self.estimators:
+            raise ValueError("estimators must be a non-empty list of (name, rating predictor) pairs.")
+        try:
+            names, members = zip(*self.estimators)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"estimators must be a list of (name, rating predictor) pairs; got {self.estimators!r}."
+            ) from None
+        self._validate_names(names)
+        self._check_estimators_are_instances(members)
+        for name, member in zip(names, members):
+            if not is_regressor(member):
+                raise TypeError(
+                    f"member {name!r} is a {type(member).__name__}, not a regressor on (user, item) "
+                    "pairs; top-N recommenders are combined with WeightedHybrid or RankFusion."
+                )
+        return list(names), list(members)
+
+    def _folds(self, X):
+        if isinstance(self.cv, Integral):
+            from sklearn.model_selection import KFold
+
+            return list(KFold(self.cv, shuffle=True, random_state=self.random_state).split(X))
+        return list(check_cv(self.cv).split(X))
+
+    def fit(self, X, y, *, duplicates="error"):
+        """Fit the members out of fold, the blender on their predictions, then the members on all of X.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, 2)
+            (user id, item id) pairs.
+        y : array-like of shape (n_samples,)
+            Ratings.
+        duplicates : {"error", "mean", "sum", "first", "last"}, default="error"
+            What to do with a pair given more than once, as in
+            :meth:`recsys.base.BaseRatingPredictor.fit`; repeats are merged
+            once, before any member sees the pairs.
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        check_duplicates_policy(duplicates)
+        names, members = self._members()
+        users, items = check_pairs(X)
+        ratings = check_ratings(y, len(users))
+        kept, merged, _, _ = merge_duplicate_pairs(
+            pd.factorize(users)[0], pd.factorize(items)[0], duplicates, values={"rating": ratings},
+            describe_pair=lambda row: (users[row], items[row]), name="X",
+            how_to_merge=(f"pass fit(X, y, duplicates=...) with one of {DUPLICATE_POLICIES[1:]} "
+                          "to say how to merge their ratings (e.g. 'mean')."),
+        )
+        if len(kept) < len(users):
+            X, users, items, ratings = _safe_indexing(X, kept), users[kept], items[kept], merged["rating"]
+        self.user_ids_ = np.asarray(pd.unique(users))
+        self.item_ids_ = np.asarray(pd.unique(items))
+        self.global_mean_ = float(ratings.mean())
+        self.rating_min_, self.rating_max_ = float(ratings.min()), float(ratings.max())
+
+        folds = self._folds(X)
+        results = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_fold)(members, self.meta_features, X, ratings, train, test)
+            for train, test in folds
+        )
+        predictions = np.full((len(ratings), len(members)), np.nan)
+        features = None
+        in_test = np.zeros(len(ratings), dtype=np.int64)
+        for test, _, _ in results:
+            np.add.at(in_test, test, 1)
+        if (in_test > 1).any():
+            raise ValueError(
+                "cv puts some pairs in more than one test fold; use a partition (KFold) or a "
+                "single holdout split (ShuffleSplit(n_splits=1)) so each pair has one out-of-fold prediction."
+            )
+        for test, fold_predictions, fold_features in results:
+            predictions[test] = fold_predictions
+            if fold_features is not None:
+                if features is None:
+                    features = np.full((len(ratings), fold_features.shape[1]), np.nan)
+                features[test] = fold_features
+        blended_rows = np.isfinite(predictions).all(axis=1)
+        if not blended_rows.any():
+            raise ValueError("cv gave no test fold; the blender needs out-of-fold predictions to learn from.")
+
+        self.estimators_ = [clone(member).fit(X, ratings) for member in members]
+        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
+        self.meta_features_ = (clone(self.meta_features).fit(X, ratings)
+                               if self.meta_features is not None else None)
+        self.scaler_ = StandardScaler().fit(features[blended_rows]) if features is not None else None
+        self.feature_names_in_blender_ = self._blender_feature_names(names, features)
+        blender = self.final_estimator if self.final_estimator is not None else RidgeCV(alphas=_DEFAULT_ALPHAS)
+        blender_input = self._blender_input(predictions[blended_rows],
+                                            features[blended_rows] if features is not None else None)
+        self.final_estimator_ = clone(blender).fit(blender_input, ratings[blended_rows])
+        return self
+
+    def _meta_feature_names(self, n_features):
+        names = None
+        if self.meta_features is not None and hasattr(self.meta_features, "get_feature_names_out"):
+            try:
+                names = [str(name) for name in self.meta_features_.get_feature_names_out()]
+            except (AttributeError, ValueError, TypeError):
+                names = None
+        return names if names is not None and len(names) == n_features else [f"f{j}" for j in range(n_features)]
+
+    def _blender_feature_names(self, member_names, features):
+        columns = list(member_names)
+        if features is not None:
+            feature_names = self._meta_feature_names(features.shape[1])
+            columns += feature_names
+            if self.feature_weighting:
+                columns += [f"{member}*{feature}" for member in member_names for feature in feature_names]
+        return np.asarray(columns, dtype=object)
+
+    def _blender_input(self, predictions, features):
+        """[p - mu, f, (p - mu) x f] for FWLS, [p, f] otherwise; f standardised, NaN as its mean."""
+        if features is None:
+            return predictions - self.global_mean_ if self.feature_weighting else predictions
+        scaled = np.nan_to_num(self.scaler_.transform(features), nan=0.0, posinf=0.0, neginf=0.0)
+        if not self.feature_weighting:
+            return np.hstack([predictions, scaled])
+        centred = predictions - self.global_mean_
+        products = (centred[:, :, None] * scaled[:, None, :]).reshape(len(centred), -1)
+        return np.hstack([centred, scaled, products])
+
+    def _transform_members(self, X):
+        with warnings.catch_warnings():
+            # One warning for the whole blend is given by predict, not one per member.
+            warnings.simplefilter("ignore", UnknownPairsWarning)
+            predictions = np.column_stack([member.predict(X) for member in self.estimators_])
+            features = (np.asarray(self.meta_features_.transform(X), dtype=np.float64)
+                        if self.meta_features_ is not None else None)
+        return predictions, features
+
+    def predict(self, X):
+        """Predict the ratings of (user, item) pairs, clipped to the range seen in fit.
+
+        Pairs with a user or item unseen in fit get each member's fallback,
+        blended as usual, and one :class:`~recsys.base.UnknownPairsWarning`
+        gives their number.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, 2)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        users, items = check_pairs(X)
+        unknown = ((pd.Index(self.user_ids_).get_indexer(users) < 0)
+                   | (pd.Index(self.item_ids_).get_indexer(items) < 0))
+        if unknown.any():
+            warnings.warn(
+                f"{int(unknown.sum())} of {len(users)} pairs have a user or item unseen in fit; "
+                "they get the blend of the members' fallback predictions.",
+                UnknownPairsWarning, stacklevel=2,
+            )
+        predictions, features = self._transform_members(X)
+        blended = np.asarray(self.final_estimator_.predict(self._blender_input(predictions, features)),
+                             dtype=np.float64)
+        if not np.isfinite(blended).all():
+            # Never patched with a default: that would hide a broken blender.
+            raise DegenerateFitError(
+                f"the blender {type(self.final_estimator_).__name__} predicted NaN or inf for "
+                f"{int((~np.isfinite(blended)).sum())} of {len(blended)} pairs; refit it."
+            )
+        return np.clip(blended, self.rating_min_, self.rating_max_)
+
+    def blend_weights(self, X):
+        """The weight each member gets on each pair, ``w_m + sum_j v_mj f_j(u, i)``.
+
+        Only for a linear blender (one with ``coef_``) and ``feature_weighting=True``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, 2)
+
+        Returns
+        -------
+        DataFrame of shape (n_samples, n_members)
+            One column per member, by name.
+        """
+        check_is_fitted(self)
+        coef = getattr(self.final_estimator_, "coef_", None)
+        if coef is None or not self.feature_weighting:
+            raise ValueError(
+                "blend_weights needs a linear blender (with coef_, e.g. the default RidgeCV) and "
+                f"feature_weighting=True; this blend has {type(self.final_estimator_).__name__} and "
+                f"feature_weighting={self.feature_weighting}."
+            )
+        coef = np.ravel(coef)
+        n_members = len(self.estimators_)
+        weights = np.tile(coef[:n_members], (len(check_pairs(X)[0]), 1))
+        if self.meta_features_ is not None:
+            _, features = self._transform_members(X)
+            scaled = np.nan_to_num(self.scaler_.transform(features), nan=0.0, posinf=0.0, neginf=0.0)
+            n_features = scaled.shape[1]
+            v = coef[n_members + n_features:].reshape(n_members, n_features)
+            weights = weights + scaled @ v.T
+        return pd.DataFrame(weights, columns=list(self.named_estimators_))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = True
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        return tags
