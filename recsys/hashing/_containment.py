@@ -15,6 +15,7 @@ from recsys.hashing._minhash import (
     to_lean_minhashes,
     tokens_to_csr,
 )
+from recsys.hashing._persistence import IndexPersistenceMixin, check_saveable_keys
 from recsys.hashing._schemes import SCHEMES
 
 
@@ -26,7 +27,7 @@ def set_sizes(X):
     return matrix.getnnz(axis=1).astype(np.int64)
 
 
-class ContainmentLSH(BaseEstimator):
+class ContainmentLSH(IndexPersistenceMixin, BaseEstimator):
     """Indexed sets that contain most of a query set: LSH Ensemble over MinHash.
 
     The containment of a query set Q in an indexed set S is ``|Q & S| / |Q|``
@@ -71,6 +72,9 @@ class ContainmentLSH(BaseEstimator):
     -----
     Input is a binary set matrix or an iterable of token sets, as for
     :class:`MinHasher` (sizes are needed, so signatures alone do not do).
+
+    ``save(path)`` / ``ContainmentLSH.load(path)`` keep keys (int or str),
+    signatures and sizes, without pickle; the ensemble is rebuilt on load.
 
     Misses concentrate on small queries against much larger sets, whose
     Jaccard similarity is a few percent whatever the containment: on
@@ -162,6 +166,20 @@ class ContainmentLSH(BaseEstimator):
         minhashes = to_lean_minhashes(self.signatures_[stored], self.seed, self.scheme)
         self._ensemble.index(list(zip(stored.tolist(), minhashes,
                                       self.set_sizes_[stored].tolist())))
+
+    def _persistent_state(self):
+        # keys_, signatures_ and set_sizes_ are saved as they are; the ensemble is rebuilt.
+        check_saveable_keys(self.keys_, "this ContainmentLSH")
+        return {}
+
+    def _restore_state(self, state):
+        n_sets = len(self.keys_)
+        if self.signatures_.shape != (n_sets, self.n_perm) or self.set_sizes_.shape != (n_sets,) \
+                or (self.set_sizes_ < 0).any():
+            raise ValueError(f"signatures_ {self.signatures_.shape} or set_sizes_ "
+                             f"{self.set_sizes_.shape} do not fit {n_sets} keys and "
+                             f"n_perm={self.n_perm}; the file is damaged.")
+        self._build()
 
     def query(self, X):
         """Keys of the indexed sets estimated to contain at least ``threshold`` of each set of X.

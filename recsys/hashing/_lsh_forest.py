@@ -10,11 +10,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from recsys.hashing._buckets import expand_ranges, unique_pairs
 from recsys.hashing._jaccard import _empty_rows, jaccard_from_signatures
-from recsys.hashing._schemes import SCHEMES
+from recsys.hashing._persistence import IndexPersistenceMixin, check_saveable_keys
+from recsys.hashing._schemes import SCHEMES, signature_dtype
 from recsys.hashing._set_input import SetEncoder
 
 
-class MinHashLSHForest(BaseEstimator):
+class MinHashLSHForest(IndexPersistenceMixin, BaseEstimator):
     """Top-k Jaccard neighbours from prefix trees over MinHash signatures.
 
     Each of ``n_trees`` trees orders the sets by ``n_perm // n_trees``
@@ -38,6 +39,11 @@ class MinHashLSHForest(BaseEstimator):
         Signature values per tree (maximum prefix length).
     keys_ : ndarray of object
         Key of each indexed row.
+
+    Notes
+    -----
+    ``save(path)`` / ``MinHashLSHForest.load(path)`` keep the keys (int or
+    str) and signatures, without pickle; the trees are rebuilt on load.
 
     Examples
     --------
@@ -82,6 +88,10 @@ class MinHashLSHForest(BaseEstimator):
             raise ValueError(f"got {len(keys)} keys for {len(signatures)} rows; give one per row.")
         self.keys_ = np.empty(len(keys), dtype=object)
         self.keys_[:] = keys.tolist() if isinstance(keys, np.ndarray) else list(keys)
+        self._build_trees(signatures)
+        return self
+
+    def _build_trees(self, signatures):
         self._signatures = signatures
         # Empty sets are left out of the trees: they are nobody's neighbour.
         self._tree_ids = np.flatnonzero(~_empty_rows(signatures))
@@ -90,7 +100,20 @@ class MinHashLSHForest(BaseEstimator):
             prefixes = self._prefixes(signatures[self._tree_ids], tree)
             order = np.argsort(prefixes, kind="stable")
             self._trees.append((prefixes[order], self._tree_ids[order]))
-        return self
+
+    def _persistent_state(self):
+        # Trees are sorted signatures: recomputed on load, not stored.
+        check_saveable_keys(self.keys_, "this MinHashLSHForest")
+        return {"signatures_": self._signatures, **self._encoder.state(with_vocabulary=False)}
+
+    def _restore_state(self, state):
+        signatures, dtype = state["signatures_"], signature_dtype(self.scheme)
+        if signatures.shape != (len(self.keys_), self.n_perm) or signatures.dtype != dtype:
+            raise ValueError(f"signatures_ has shape {signatures.shape} and dtype {signatures.dtype}"
+                             f"; expected ({len(self.keys_)}, {self.n_perm}) {dtype}. "
+                             "The file is damaged.")
+        self._encoder = SetEncoder.from_state(self.n_perm, self.seed, self.scheme, state)
+        self._build_trees(signatures)
 
     def _tree_bytes(self, signatures, tree):
         values = signatures[:, tree * self.depth_:(tree + 1) * self.depth_]

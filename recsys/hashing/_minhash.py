@@ -20,6 +20,7 @@ from recsys.hashing._schemes import (
     signature_dtype,
 )
 from recsys.hashing._setmin import set_minimum
+from recsys.utils import PersistenceMixin
 
 
 def check_set_matrix(X, name="X"):
@@ -125,7 +126,7 @@ def to_lean_minhashes(signatures, seed, scheme):
     return [LeanMinHash(seed=seed, hashvalues=row, scheme=scheme) for row in signatures]
 
 
-class MinHasher(TransformerMixin, BaseEstimator):
+class MinHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
     """MinHash signatures of sets, equal value for value to datasketch's.
 
     Each row of the output estimates the Jaccard similarity of two sets as the

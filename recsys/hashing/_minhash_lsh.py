@@ -14,6 +14,13 @@ from recsys.hashing._bands import optimal_bands_rows
 from recsys.hashing._buckets import band_keys
 from recsys.hashing._jaccard import _empty_rows, jaccard_from_signatures, jaccard_pairs
 from recsys.hashing._minhash import to_lean_minhashes
+from recsys.hashing._persistence import (
+    IndexPersistenceMixin,
+    check_saveable_keys,
+    csr_from_state,
+    csr_state,
+    object_array,
+)
 from recsys.hashing._schemes import SCHEMES, signature_dtype
 from recsys.hashing._set_input import SetEncoder, resize_columns
 from recsys.hashing._storage import (
@@ -40,7 +47,7 @@ def group_by_query(query_rows, n_queries, *arrays):
     return [[array[bounds[q]:bounds[q + 1]] for array in arrays] for q in range(n_queries)]
 
 
-class MinHashLSH(BaseEstimator):
+class MinHashLSH(IndexPersistenceMixin, BaseEstimator):
     """Banded MinHash LSH: candidates for sets whose Jaccard similarity passes a threshold.
 
     Signatures of ``n_perm`` MinHash values are cut into ``bands_`` bands of
@@ -91,6 +98,14 @@ class MinHashLSH(BaseEstimator):
     the row numbers in order of insertion unless given. Empty sets are stored
     but never bucketed: they are nobody's candidate. ``exact=True`` needs set
     input and in-memory storage.
+
+    ``save(path)`` / ``MinHashLSH.load(path)`` write and read an ``.npz``
+    file without pickle. An in-memory index saves its keys (int or str),
+    signatures and, for exact queries, its sets; the bucket tables are
+    recomputed on load. A Redis index saves only its parameters and
+    ``storage_name_``, never a host, port or password: load it with
+    ``MinHashLSH.load(path, host=..., port=...)``, which opens the index in
+    that server (see :meth:`open`) and checks it has the saved parameters.
 
     In Redis, keys must be int (64-bit), str or bytes; they are stored in a
     fixed binary encoding, never pickled, and an entry that is not in that
@@ -282,6 +297,82 @@ class MinHashLSH(BaseEstimator):
         signatures = (self._storage.signatures(keys) if keys
                       else np.empty((0, self.n_perm), signature_dtype(self.scheme)))
         return keys, to_lean_minhashes(signatures, self.seed, self.scheme)
+
+    # ------------------------------------------------------------------ save / load
+    def _persistent_state(self):
+        if self.storage == "redis":
+            # The index lives in the server: its parameters and name describe it.
+            return {}
+        keys = check_saveable_keys(self._storage.keys(), "this MinHashLSH")
+        ids = self._storage.ids_of(keys)
+        state = {"indexed_keys_": object_array(keys),
+                 "signatures_": self._storage.signatures(keys),
+                 **self._encoder.state(with_vocabulary=self._sets is not None)}
+        if self._sets is not None:
+            state.update(csr_state("sets", self._sets[ids]))
+        return state
+
+    def _restore_state(self, state):
+        if self.storage == "redis":
+            return
+        self._encoder = SetEncoder.from_state(self.n_perm, self.seed, self.scheme, state)
+        keys, signatures = state["indexed_keys_"].tolist(), state["signatures_"]
+        dtype = signature_dtype(self.scheme)
+        if signatures.shape != (len(keys), self.n_perm) or signatures.dtype != dtype:
+            raise ValueError(f"signatures_ has shape {signatures.shape} and dtype {signatures.dtype}"
+                             f"; expected ({len(keys)}, {self.n_perm}) {dtype}. The file is damaged.")
+        self._storage = MemoryStorage(self.bands_, self.n_perm, dtype)
+        self._storage.add(keys, signatures, band_keys(signatures, self.bands_, self.rows_),
+                          ~_empty_rows(signatures))
+        self._sets = csr_from_state("sets", state) if "sets_shape_" in state else None
+
+    def save(self, path):
+        """Save the index to path (numpy adds ``.npz`` when it is missing); see Notes.
+
+        Parameters
+        ----------
+        path : str or path-like
+        """
+        check_is_fitted(self)
+        if self.storage != "redis":
+            return super().save(path)
+        # Connection options (host, port, password) stay out of the file.
+        options = self.storage_options
+        self.storage_options = {"name": self.storage_name_}
+        try:
+            return super().save(path)
+        finally:
+            self.storage_options = options
+
+    @classmethod
+    def load(cls, path, **storage_options):
+        """Load an index written by :meth:`save`.
+
+        Parameters
+        ----------
+        path : str or path-like
+        **storage_options
+            For an index saved with ``storage="redis"``: ``host``, ``port``,
+            ``db``... of the server that holds it (see :meth:`open`).
+
+        Returns
+        -------
+        index : MinHashLSH
+        """
+        index = super().load(path)
+        if index.storage != "redis":
+            if storage_options:
+                raise ValueError("storage_options are for an index saved with storage='redis'; "
+                                 f"{path} holds an in-memory index, which needs none.")
+            return index
+        opened = cls.open(index.storage_name_, **storage_options)
+        saved = {name: getattr(index, name) for name in
+                 ("n_perm", "seed", "scheme", "threshold", "bands_", "rows_")}
+        found = {name: getattr(opened, name) for name in saved}
+        if found != saved:
+            raise ValueError(f"the Redis index {index.storage_name_!r} has {found}, but {path} "
+                             f"describes {saved}; it was refitted since the save.")
+        return opened
 
     # ------------------------------------------------------------------ Redis
     def _meta(self, n_added):

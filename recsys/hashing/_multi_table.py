@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from recsys.hashing._buckets import BucketTables, combine_columns
+from recsys.hashing._persistence import IndexPersistenceMixin, csr_from_state, csr_state
 from recsys.hashing._pstable import PStableHasher
 from recsys.hashing._simhash import SimHasher
 
@@ -22,10 +23,12 @@ def _rows_dot(A, B):
     return np.einsum("ij,ij->i", A, B)
 
 
-class _MultiTableLSH(BaseEstimator):
+class _MultiTableLSH(IndexPersistenceMixin, BaseEstimator):
     """Candidates from ``n_tables`` hash tables, then exact scores of the candidates only."""
 
     higher_is_better = True
+    # Rebuilt from the tables' seeds on load (see _restore_state).
+    _derived_attributes = ("hashers_",)
 
     def fit(self, X, y=None):
         """Hash and store the rows of X.
@@ -42,12 +45,31 @@ class _MultiTableLSH(BaseEstimator):
         self._validate_params()
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64)
         random_state = check_random_state(self.seed)
-        self.hashers_ = [self._make_hasher(random_state.randint(2**31 - 1)).fit(X)
-                         for _ in range(self.n_tables)]
+        self._table_seeds = random_state.randint(2**31 - 1, size=self.n_tables)
+        self._build(X)
+        return self
+
+    def _build(self, X):
+        # A hasher draws its projections from its seed and the number of features alone.
+        features = np.zeros((1, self.n_features_in_))
+        self.hashers_ = [self._make_hasher(int(seed)).fit(features) for seed in self._table_seeds]
         self._X = X
         self._tables = BucketTables(self.n_tables)
         self._tables.add(self._keys(X), np.arange(X.shape[0]))
-        return self
+
+    def _persistent_state(self):
+        # The bucket tables are the stored rows hashed again: recomputed on load.
+        data = csr_state("fit_data", self._X) if sp.issparse(self._X) else {"fit_data_": self._X}
+        return {"table_seeds_": self._table_seeds, **data}
+
+    def _restore_state(self, state):
+        self._table_seeds = state["table_seeds_"]
+        X = state["fit_data_"] if "fit_data_" in state else csr_from_state("fit_data", state)
+        if len(self._table_seeds) != self.n_tables or X.ndim != 2 \
+                or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"the saved tables or data do not fit n_tables={self.n_tables}, "
+                             f"n_features_in_={self.n_features_in_}; the file is damaged.")
+        self._build(X)
 
     def _keys(self, X):
         return np.column_stack([combine_columns(hasher.transform(X)) for hasher in self.hashers_])
@@ -120,6 +142,11 @@ class CosineLSH(_MultiTableLSH):
     hashers_ : list of SimHasher
         One per table.
 
+    Notes
+    -----
+    ``save(path)`` / ``CosineLSH.load(path)`` keep the fitted rows and the
+    tables' seeds, without pickle; hashers and tables are rebuilt on load.
+
     Examples
     --------
     >>> import numpy as np
@@ -166,6 +193,11 @@ class EuclideanLSH(_MultiTableLSH):
     ----------
     hashers_ : list of PStableHasher
         One per table.
+
+    Notes
+    -----
+    ``save(path)`` / ``EuclideanLSH.load(path)`` keep the fitted rows and the
+    tables' seeds, without pickle; hashers and tables are rebuilt on load.
 
     Examples
     --------

@@ -9,8 +9,10 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
+from recsys.utils import PersistenceMixin
 
-class PStableHasher(TransformerMixin, BaseEstimator):
+
+class PStableHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
     """Quantised Gaussian projections: ``floor((x . a + b) / width)``.
 
     Gaussian projections are 2-stable, so two points at Euclidean distance d

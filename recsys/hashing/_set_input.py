@@ -88,6 +88,27 @@ class SetEncoder:
                                  empty_value(self.hasher.scheme))
         return signatures, sets
 
+    def state(self, with_vocabulary):
+        """What to save of the encoder; the token vocabulary only matters to stored sets."""
+        from recsys.hashing._persistence import vocabulary_state
+
+        return {"encoder_kind_": self.kind, "encoder_n_columns_": self.n_columns,
+                "encoder_vocabulary_": vocabulary_state(self.vocabulary) if with_vocabulary else []}
+
+    @classmethod
+    def from_state(cls, n_perm, seed, scheme, state):
+        from recsys.hashing._persistence import vocabulary_from_state
+
+        encoder = cls(n_perm, seed, scheme)
+        kind = state["encoder_kind_"]
+        if kind not in (None, "signatures", "matrix", "tokens"):
+            raise ValueError(f"the saved input kind {kind!r} is not one recsys writes; "
+                             "the file is damaged.")
+        encoder.kind, encoder.n_columns = kind, state["encoder_n_columns_"]
+        encoder.vocabulary = vocabulary_from_state(state["encoder_vocabulary_"])
+        encoder._hash_new_tokens()
+        return encoder
+
     def _hash_new_tokens(self):
         # The vocabulary only grows, so only its tail needs hashing.
         new_tokens = list(itertools.islice(self.vocabulary, len(self._column_values), None))

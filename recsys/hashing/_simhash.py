@@ -9,6 +9,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
+from recsys.utils import PersistenceMixin
+
 
 def _check_packed(A, B):
     A, B = np.asarray(A), np.asarray(B)
@@ -46,7 +48,7 @@ def cosine_from_hamming(hamming, n_bits):
     return np.cos(np.pi * np.asarray(hamming, dtype=np.float64) / n_bits)
 
 
-class SimHasher(TransformerMixin, BaseEstimator):
+class SimHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
     """Sign bits of random projections, packed into uint64 words (SimHash).
 
     Bit i of a row's code is 1 when the row lies on the positive side of the

@@ -9,6 +9,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
+from recsys.utils import PersistenceMixin
+
 
 def weighted_jaccard_from_signatures(A, B):
     """Weighted Jaccard similarity estimated from paired rows of weighted MinHash signatures.
@@ -32,7 +34,7 @@ def weighted_jaccard_from_signatures(A, B):
     return np.all(A == B, axis=2).mean(axis=1)
 
 
-class WeightedMinHasher(TransformerMixin, BaseEstimator):
+class WeightedMinHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
     """Weighted MinHash signatures of non-negative vectors (datasketch's generator).
 
     For non-negative vectors x and y the weighted Jaccard similarity is
@@ -103,6 +105,10 @@ class WeightedMinHasher(TransformerMixin, BaseEstimator):
         check_non_negative(X, "WeightedMinHasher.fit")
         self._build()
         return self
+
+    def _rebuild_derived(self):
+        # After load: datasketch's generator is a function of (n_features, n_perm, seed).
+        self._build()
 
     def _build(self):
         from datasketch import WeightedMinHashGenerator

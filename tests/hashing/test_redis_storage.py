@@ -282,3 +282,19 @@ def test_without_persistence_a_kill_loses_the_index(own_server):
     server.start()
     with pytest.raises(KeyError, match="no MinHashLSH named 'gone'"):
         MinHashLSH.open("gone", **options)
+
+
+def test_saving_a_redis_index_keeps_its_description_not_its_connection(redis_port, tmp_path):
+    X = sets(2)
+    options = {"host": "127.0.0.1", "port": redis_port, "name": "described"}
+    index = MinHashLSH(threshold=0.5, storage="redis", storage_options=options).fit(X)
+    index.save(tmp_path / "index.npz")
+    assert index.storage_options == options
+    with np.load(tmp_path / "index.npz", allow_pickle=False) as archive:
+        header = str(archive["__header__"])
+    assert "described" in header and str(redis_port) not in header and "127.0.0.1" not in header
+    loaded = MinHashLSH.load(tmp_path / "index.npz", host="127.0.0.1", port=redis_port)
+    assert loaded.query(X) == index.query(X)
+    MinHashLSH(threshold=0.8, storage="redis", storage_options=options).fit(X)
+    with pytest.raises(ValueError, match="refitted since the save"):
+        MinHashLSH.load(tmp_path / "index.npz", host="127.0.0.1", port=redis_port)
