@@ -128,3 +128,16 @@ def test_damaged_index_file_raises_naming_the_problem(tmp_path):
         MinHashLSH.load(tmp_path / "kind.npz")
     with pytest.raises(ValueError, match="storage_options are for an index saved with"):
         MinHashLSH.load(tmp_path / "model.npz", host="127.0.0.1")
+
+
+def test_lsh_item_knn_round_trip(tmp_path):
+    from recsys.hashing import LSHItemKNN
+
+    rng = np.random.default_rng(0)
+    X = sp.csr_matrix((rng.random((60, 25)) < 0.3).astype(np.float32))
+    model = LSHItemKNN(threshold=0.2, n_perm=64, k=5).fit(X)
+    loaded = round_trip(model, tmp_path)
+    assert (loaded.similarity_ != model.similarity_).nnz == 0
+    expected, found = model.recommend(X[:10], n=5), loaded.recommend(X[:10], n=5)
+    np.testing.assert_array_equal(found[0], expected[0])
+    np.testing.assert_array_equal(found[1], expected[1])
