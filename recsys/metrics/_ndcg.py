@@ -1,10 +1,7 @@
 """Normalised discounted cumulative gain at k (trec_eval's ndcg_cut_k)."""
 
-from functools import cache
-
 import numpy as np
 from numba import njit
-from threadpoolctl import ThreadpoolController
 
 from recsys.metrics._ranking import (
     average_over_users,
@@ -12,8 +9,14 @@ from recsys.metrics._ranking import (
     n_relevant,
     relevance_at_ranks,
 )
+from recsys.utils import limit_blas_threads
 
 _GAINS = ("linear", "exponential")
+
+# 2**grade overflows float64 past grade 1023; a user whose grades reach above
+# this has every gain scaled by 2**-(max grade - _MAX_EXPONENT), which leaves
+# the ratio DCG / ideal DCG unchanged. Users below it are computed as they were.
+_MAX_EXPONENT = 1000
 
 
 def ndcg_at_k(y_true, y_pred, k=10, *, gain="linear", average=True):
@@ -58,30 +61,46 @@ def ndcg_at_k(y_true, y_pred, k=10, *, gain="linear", average=True):
 
 def _ndcg(relevance, y_true, gain="linear"):
     k = relevance.shape[1]
-    transform = (lambda r: r) if gain == "linear" else (lambda r: np.exp2(r) - 1.0)
+    if gain == "linear":
+        ranked_gains, relevant_gains = relevance, y_true.data
+    else:
+        ranked_gains, relevant_gains = _exponential_gains(relevance, y_true)
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     # One BLAS thread: the product is too small to split, and waiting for a
     # second thread on a busy machine made it ten times slower.
-    with _blas_controller().limit(limits=1, user_api="blas"):
-        dcg = transform(relevance) @ discounts
-    ideal = _ideal_dcg(y_true, k, transform, discounts)
+    with limit_blas_threads():
+        dcg = ranked_gains @ discounts
+    ideal = _ideal_dcg(y_true.indptr, relevant_gains, k, discounts)
     return np.divide(dcg, ideal, out=np.zeros_like(dcg), where=ideal > 0)
 
 
-@cache
-def _blas_controller():
-    return ThreadpoolController()
+def _exponential_gains(relevance, y_true):
+    """2**grade - 1 at the ranked positions and of the relevant items, scaled per user when large.
 
-
-def _ideal_dcg(y_true, k, transform, discounts):
-    """DCG of each user's relevant items sorted by decreasing grade, for all users at once."""
+    A user whose top grade m exceeds _MAX_EXPONENT gets 2**(grade - s) - 2**-s,
+    s = m - _MAX_EXPONENT: its gains divided by 2**s, finite, and zero for grade 0.
+    """
     counts = np.diff(y_true.indptr)
-    if y_true.nnz and np.all(y_true.data == y_true.data[0]):
-        # One grade for all: the ideal list is any min(k, n_relevant) relevant items.
-        ideal_at_length = np.concatenate([[0.0], np.cumsum(transform(y_true.data[0]) * discounts)])
+    top = np.zeros(len(counts))
+    rows = counts > 0
+    if y_true.nnz:
+        top[rows] = np.maximum.reduceat(y_true.data, y_true.indptr[:-1][rows])
+    if top.max(initial=0.0) <= _MAX_EXPONENT:
+        return np.exp2(relevance) - 1.0, np.exp2(y_true.data) - 1.0
+    shift = np.maximum(top - _MAX_EXPONENT, 0.0)
+    entry_shift = np.repeat(shift, counts)
+    return (np.exp2(relevance - shift[:, None]) - np.exp2(-shift)[:, None],
+            np.exp2(y_true.data - entry_shift) - np.exp2(-entry_shift))
+
+
+def _ideal_dcg(indptr, gains, k, discounts):
+    """DCG of each user's relevant items sorted by decreasing gain, for all users at once."""
+    counts = np.diff(indptr)
+    if len(gains) and np.all(gains == gains[0]):
+        # One gain for all: the ideal list is any min(k, n_relevant) relevant items.
+        ideal_at_length = np.concatenate([[0.0], np.cumsum(gains[0] * discounts)])
         return ideal_at_length[np.minimum(counts, k)]
-    # The gain is monotone in the grade, so sorting gains sorts grades.
-    return _ideal_dcg_of_gains(y_true.indptr, transform(y_true.data), discounts)
+    return _ideal_dcg_of_gains(indptr, gains, discounts)
 
 
 @njit(cache=True, nogil=True)
@@ -102,15 +121,14 @@ def _ideal_dcg_of_gains(indptr, gains, discounts):
     return ideal
 
 
-def _ideal_dcg_reference(y_true, k, transform, discounts):
-    """Numpy reference of :func:`_ideal_dcg` for graded relevance: one lexsort of all grades."""
-    n_users = y_true.shape[0]
-    counts = np.diff(y_true.indptr)
+def _ideal_dcg_reference(indptr, gains, k, discounts):
+    """Numpy reference of :func:`_ideal_dcg`: one lexsort of all the relevant items' gains."""
+    counts = np.diff(indptr)
+    n_users = len(counts)
     rows = np.repeat(np.arange(n_users), counts)
-    order = np.lexsort((-y_true.data, rows))
-    grades = y_true.data[order]
-    position = np.arange(y_true.nnz) - np.repeat(y_true.indptr[:-1], counts)
+    order = np.lexsort((-gains, rows))
+    position = np.arange(len(gains)) - np.repeat(indptr[:-1], counts)
     within = position < k
     ideal = np.zeros(n_users)
-    np.add.at(ideal, rows[within], transform(grades[within]) * discounts[position[within]])
+    np.add.at(ideal, rows[within], gains[order][within] * discounts[position[within]])
     return ideal
