@@ -30,12 +30,16 @@ class Archive:
         SHA-256 when known, else the md5. Both None: it cannot be verified.
     checksum_source : str
         Where the checksum comes from.
+    size : int or None
+        Size of the file in bytes, where known: a download of another size
+        is rejected even when the server announces no length.
     """
 
     url: str
     sha256: str = None
     md5: str = None
     checksum_source: str = ""
+    size: int = None
 
     @property
     def filename(self):

@@ -257,7 +257,7 @@ _PARSERS = {
 
 
 # ---------------------------------------------------------------- public loaders
-def load_dataset(name, data_home=None, download=True, verify=True):
+def load_dataset(name, data_home=None, download=True, verify="auto"):
     """Load a registered data set as :class:`Interactions`.
 
     Parameters
@@ -269,8 +269,10 @@ def load_dataset(name, data_home=None, download=True, verify=True):
         See :func:`get_data_home`.
     download : bool, default=True
         Whether to download missing files (see :func:`fetch_dataset`).
-    verify : bool, default=True
-        Whether to check present files against the registry's SHA-256.
+    verify : {"auto", True, False}, default="auto"
+        How present files are checked against the registry's SHA-256, see
+        :func:`fetch_dataset`: hashed once and then trusted while their size
+        and modification time are unchanged, hashed every time, or not at all.
 
     Returns
     -------
@@ -300,7 +302,7 @@ def _load_variant(family, prefix, variant, variants, **options):
     return load_dataset(f"{prefix}{variant}", **options)
 
 
-def load_movielens(variant="100k", data_home=None, download=True, verify=True):
+def load_movielens(variant="100k", data_home=None, download=True, verify="auto"):
     """Load a MovieLens data set (GroupLens) as explicit ratings.
 
     Parameters
@@ -310,8 +312,10 @@ def load_movielens(variant="100k", data_home=None, download=True, verify=True):
         Folder holding ``ml-100k/``, ``ml-1m/``... as the official archives
         unpack; see :func:`get_data_home`.
     download : bool, default=True
-    verify : bool, default=True
-        Whether to check present files against the registry's SHA-256.
+    verify : {"auto", True, False}, default="auto"
+        How present files are checked against the registry's SHA-256, see
+        :func:`fetch_dataset`: hashed once and then trusted while their size
+        and modification time are unchanged, hashed every time, or not at all.
 
     Returns
     -------
@@ -332,7 +336,7 @@ def load_movielens(variant="100k", data_home=None, download=True, verify=True):
                          download=download, verify=verify)
 
 
-def load_movietweetings(snapshot="100k", data_home=None, download=True, verify=True):
+def load_movietweetings(snapshot="100k", data_home=None, download=True, verify="auto"):
     """Load MovieTweetings: movie ratings 0-10 tweeted via IMDb.
 
     Parameters
@@ -340,8 +344,10 @@ def load_movietweetings(snapshot="100k", data_home=None, download=True, verify=T
     snapshot : {"100k", "latest"}, default="100k"
     data_home : path-like, default=None
     download : bool, default=True
-    verify : bool, default=True
-        Whether to check present files against the registry's SHA-256.
+    verify : {"auto", True, False}, default="auto"
+        How present files are checked against the registry's SHA-256, see
+        :func:`fetch_dataset`: hashed once and then trusted while their size
+        and modification time are unchanged, hashed every time, or not at all.
 
     Returns
     -------
@@ -358,7 +364,7 @@ def load_movietweetings(snapshot="100k", data_home=None, download=True, verify=T
                          data_home=data_home, download=download, verify=verify)
 
 
-def load_lastfm(variant="hetrec-2k", data_home=None, download=True, verify=True):
+def load_lastfm(variant="hetrec-2k", data_home=None, download=True, verify="auto"):
     """Load Last.fm listening counts as implicit feedback.
 
     Parameters
@@ -368,8 +374,10 @@ def load_lastfm(variant="hetrec-2k", data_home=None, download=True, verify=True)
         or Celma's 360K (artists by name, ``user_features`` from profiles).
     data_home : path-like, default=None
     download : bool, default=True
-    verify : bool, default=True
-        Whether to check present files against the registry's SHA-256.
+    verify : {"auto", True, False}, default="auto"
+        How present files are checked against the registry's SHA-256, see
+        :func:`fetch_dataset`: hashed once and then trusted while their size
+        and modification time are unchanged, hashed every time, or not at all.
 
     Returns
     -------

@@ -58,9 +58,9 @@ def test_unknown_duplicates_policy_is_rejected(events):
         Interactions.from_pandas(events, duplicates="max")
 
 
-@pytest.mark.parametrize("missing", [np.nan, None])
-def test_missing_timestamp_raises_unless_dropped(events, missing):
-    events = events.astype({"time": float if missing is np.nan else object})
+@pytest.mark.parametrize("dtype, missing", [(float, np.nan), (object, None)])
+def test_missing_timestamp_raises_unless_dropped(events, dtype, missing):
+    events = events.astype({"time": dtype})
     events.loc[2, "time"] = missing
     with pytest.raises(ValueError, match="1 row\\(s\\) of df have no 'time'.*dropna=True"):
         Interactions.from_pandas(events, time_col="time", duplicates="last")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-import recsys.metrics as metrics
+from recsys import metrics
 from recsys.baselines import PopularityRecommender
 from recsys.testing._contract import (
     INPUT_LAYOUTS,

@@ -78,14 +78,14 @@ def test_two_threads_fitting_on_one_shared_non_canonical_matrix(data, model):
     shared = non_canonical_input(data, "unsorted")
     before = snapshot_input(shared)
     expected = model.fit(data).recommend(data, n=10)
+    start = threading.Barrier(2)
+
+    def fit_and_recommend(_):
+        start.wait()
+        fitted = type(model)(**model.get_params()).fit(shared)
+        return fitted.recommend(shared, n=10)
+
     for _ in range(10):
-        start = threading.Barrier(2)
-
-        def fit_and_recommend(_):
-            start.wait()
-            fitted = type(model)(**model.get_params()).fit(shared)
-            return fitted.recommend(shared, n=10)
-
         with ThreadPoolExecutor(2) as pool:
             answers = list(pool.map(fit_and_recommend, range(2)))
         assert_input_unchanged(shared, before, "a concurrent fit")
