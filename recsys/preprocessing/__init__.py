@@ -14,6 +14,8 @@ scikit-learn: combine these with ``TargetEncoder``, ``OneHotEncoder``,
 ``ColumnTransformer`` or ``Pipeline``.
 """
 
+from recsys.preprocessing._negative_sampling import NegativeSampler
+from recsys.preprocessing._pair_features import PairFeatures
 from recsys.preprocessing._weighting import InteractionWeighter
 
-__all__ = ["InteractionWeighter"]
+__all__ = ["InteractionWeighter", "NegativeSampler", "PairFeatures"]
