@@ -170,3 +170,17 @@ def test_registered_in_the_benchmark_table():
         spec = get_model(name)
         assert spec.task == "topn"
         assert isinstance(spec.build(), RecommenderPipeline)
+
+
+@pytest.mark.slow
+def test_benchmark_runs_the_pipelines():
+    from recsys.bench import ModelEntry, run_benchmark
+    from recsys.datasets import make_interactions
+
+    data = make_interactions(200, 60, density=0.1, random_state=0)
+    entries = [ModelEntry("bm25-item-knn", params={"knn__k": 20}),
+               ModelEntry("bm25-als", params={"als__factors": 8, "als__iterations": 3})]
+    result = run_benchmark(data, entries, n_folds=2, metrics="ndcg@10", trace_memory=False)
+    summary = {row["label"]: row for row in result.summary()}
+    assert set(summary) == {"bm25-item-knn", "bm25-als"}
+    assert all(0.0 < row["ndcg@10"] <= 1.0 for row in summary.values())
