@@ -3,12 +3,7 @@
 import numpy as np
 
 from recsys.metrics._precision import _precision
-from recsys.metrics._ranking import (
-    average_over_users,
-    check_ranking_inputs,
-    n_relevant,
-    relevance_at_ranks,
-)
+from recsys.metrics._ranking import evaluate_ranking_metric
 from recsys.metrics._recall import _recall
 
 
@@ -48,9 +43,7 @@ def f1_at_k(y_true, y_pred, k=10, *, average=True):
     >>> f1_at_k(y_true, np.array([[2, 1], [0, 3]]), k=2, average=False)
     array([0.5, 0. ])
     """
-    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
-    per_user = _f1(relevance_at_ranks(y_true, y_pred), y_true)
-    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+    return evaluate_ranking_metric(_f1, y_true, y_pred, k, average)
 
 
 def _f1(relevance, y_true):

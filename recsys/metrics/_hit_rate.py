@@ -3,11 +3,8 @@
 import numpy as np
 
 from recsys.metrics._ranking import (
-    average_over_users,
-    check_ranking_inputs,
+    evaluate_ranking_metric,
     hit_statistics,
-    n_relevant,
-    relevance_at_ranks,
 )
 
 
@@ -39,9 +36,7 @@ def hit_rate_at_k(y_true, y_pred, k=10, *, average=True):
     >>> hit_rate_at_k(y_true, np.array([[1, 2], [2, 1]]), k=2)
     0.5
     """
-    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
-    per_user = _hit(relevance_at_ranks(y_true, y_pred), y_true)
-    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+    return evaluate_ranking_metric(_hit, y_true, y_pred, k, average)
 
 
 def _hit(relevance, y_true):

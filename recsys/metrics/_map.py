@@ -4,10 +4,8 @@ import numpy as np
 from numba import njit, prange
 
 from recsys.metrics._ranking import (
-    average_over_users,
-    check_ranking_inputs,
+    evaluate_ranking_metric,
     n_relevant,
-    relevance_at_ranks,
 )
 
 _DENOMINATORS = ("relevant", "min_k")
@@ -47,9 +45,7 @@ def map_at_k(y_true, y_pred, k=10, *, denominator="relevant", average=True):
     """
     if denominator not in _DENOMINATORS:
         raise ValueError(f"denominator must be one of {_DENOMINATORS}; got {denominator!r}.")
-    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
-    per_user = _average_precision(relevance_at_ranks(y_true, y_pred), y_true, denominator=denominator)
-    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+    return evaluate_ranking_metric(_average_precision, y_true, y_pred, k, average, denominator=denominator)
 
 
 def _average_precision(relevance, y_true, denominator="relevant"):

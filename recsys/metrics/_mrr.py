@@ -3,12 +3,7 @@
 import numpy as np
 from numba import njit, prange
 
-from recsys.metrics._ranking import (
-    average_over_users,
-    check_ranking_inputs,
-    n_relevant,
-    relevance_at_ranks,
-)
+from recsys.metrics._ranking import evaluate_ranking_metric
 
 
 def mrr_at_k(y_true, y_pred, k=10, *, average=True):
@@ -40,9 +35,7 @@ def mrr_at_k(y_true, y_pred, k=10, *, average=True):
     >>> mrr_at_k(y_true, np.array([[1, 3, 2]]), k=3)
     0.5
     """
-    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
-    per_user = _reciprocal_rank(relevance_at_ranks(y_true, y_pred), y_true)
-    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+    return evaluate_ranking_metric(_reciprocal_rank, y_true, y_pred, k, average)
 
 
 def _reciprocal_rank(relevance, y_true):

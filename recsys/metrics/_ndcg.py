@@ -3,12 +3,7 @@
 import numpy as np
 from numba import njit
 
-from recsys.metrics._ranking import (
-    average_over_users,
-    check_ranking_inputs,
-    n_relevant,
-    relevance_at_ranks,
-)
+from recsys.metrics._ranking import evaluate_ranking_metric
 from recsys.utils import limit_blas_threads
 
 _GAINS = ("linear", "exponential")
@@ -54,9 +49,7 @@ def ndcg_at_k(y_true, y_pred, k=10, *, gain="linear", average=True):
     """
     if gain not in _GAINS:
         raise ValueError(f"gain must be one of {_GAINS}; got {gain!r}.")
-    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
-    per_user = _ndcg(relevance_at_ranks(y_true, y_pred), y_true, gain=gain)
-    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+    return evaluate_ranking_metric(_ndcg, y_true, y_pred, k, average, gain=gain)
 
 
 def _ndcg(relevance, y_true, gain="linear"):

@@ -1,11 +1,8 @@
 """Precision at k (trec_eval's P_k)."""
 
 from recsys.metrics._ranking import (
-    average_over_users,
-    check_ranking_inputs,
+    evaluate_ranking_metric,
     hit_statistics,
-    n_relevant,
-    relevance_at_ranks,
 )
 
 
@@ -39,9 +36,7 @@ def precision_at_k(y_true, y_pred, k=10, *, average=True):
     >>> precision_at_k(y_true, np.array([[2, 1, -1, -1]]), k=4)
     0.25
     """
-    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
-    per_user = _precision(relevance_at_ranks(y_true, y_pred), y_true)
-    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+    return evaluate_ranking_metric(_precision, y_true, y_pred, k, average)
 
 
 def _precision(relevance, y_true):

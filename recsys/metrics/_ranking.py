@@ -1,6 +1,8 @@
-"""Shared machinery of the ranking metrics: validation and relevance lookup.
+"""Shared machinery of the ranking metrics: validation, relevance lookup, averaging.
 
-Every ranking metric reduces to the (n_users, k) matrix of relevance grades
+:func:`evaluate_ranking_metric` is the one driver: a metric module supplies
+only its per-user value from the relevance at the ranked positions. Every
+ranking metric reduces to the (n_users, k) matrix of relevance grades
 at the ranked positions plus, per user, the relevance grades of all relevant
 items. The grades are found by a numba kernel that, for every user, reads
 each ranked item's grade from the user's relevant items scattered by item
@@ -331,6 +333,29 @@ def average_over_users(per_user, has_relevant, average):
         # The same mean without copying the users out first.
         return float(np.mean(per_user))
     return float(np.mean(per_user[has_relevant]))
+
+
+def evaluate_ranking_metric(per_user, y_true, y_pred, k, average, **options):
+    """The one driver of the ranking metrics: validate, look the relevance up, average.
+
+    Parameters
+    ----------
+    per_user : callable
+        ``per_user(relevance, y_true, **options)`` returns the metric of each
+        user from the (n_users, k) relevance grades at the ranked positions and
+        the validated CSR relevance matrix.
+    y_true, y_pred, k, average
+        As the ranking metrics take them (see :mod:`recsys.metrics`).
+    **options
+        Passed on to ``per_user`` (e.g. ``denominator``, ``gain``).
+
+    Returns
+    -------
+    float or ndarray of shape (n_users,)
+    """
+    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
+    values = per_user(relevance_at_ranks(y_true, y_pred), y_true, **options)
+    return average_over_users(values, n_relevant(y_true) > 0, average)
 
 
 def ranking_from_scores(scores, k, exclude=None):

@@ -3,11 +3,9 @@
 import numpy as np
 
 from recsys.metrics._ranking import (
-    average_over_users,
-    check_ranking_inputs,
+    evaluate_ranking_metric,
     hit_statistics,
     n_relevant,
-    relevance_at_ranks,
 )
 
 _DENOMINATORS = ("relevant", "min_k")
@@ -48,9 +46,7 @@ def recall_at_k(y_true, y_pred, k=10, *, denominator="relevant", average=True):
     """
     if denominator not in _DENOMINATORS:
         raise ValueError(f"denominator must be one of {_DENOMINATORS}; got {denominator!r}.")
-    y_true, y_pred = check_ranking_inputs(y_true, y_pred, k)
-    per_user = _recall(relevance_at_ranks(y_true, y_pred), y_true, denominator=denominator)
-    return average_over_users(per_user, n_relevant(y_true) > 0, average)
+    return evaluate_ranking_metric(_recall, y_true, y_pred, k, average, denominator=denominator)
 
 
 def _recall(relevance, y_true, denominator="relevant"):
