@@ -2,51 +2,72 @@
 
 Models come from the registry (:func:`register_model`), data sets from
 :mod:`recsys.datasets`, metrics from :mod:`recsys.metrics`; the harness only
-splits (:mod:`recsys.bench._protocols`), runs and reports.
+splits (:mod:`recsys.bench._protocols`), runs, compares and reports.
+
+The public names are imported on first use (PEP 562): ``recsys-bench --help``
+and ``recsys-bench models`` import neither scikit-learn, scipy.stats, numba
+nor any model package (``benchmarks/cli_startup.py`` measures it).
 """
 
-from recsys.bench._metrics import Metric, parse_metrics
-from recsys.bench._protocols import (
-    PROTOCOLS,
-    RatingFold,
-    TopNFold,
-    holdout,
-    leave_last_out,
-    make_folds,
-    ratings_kfold,
-    strong_generalization,
-)
-from recsys.bench._registry import ModelSpec, get_model, list_models, register_model
-from recsys.bench._runner import (
-    BenchmarkResult,
-    FoldResult,
-    ModelEntry,
-    evaluate_fold,
-    run_benchmark,
-)
-from recsys.bench._suite import Suite, apply_dataset_options, load_suite
+import importlib
+from typing import TYPE_CHECKING
 
-__all__ = [
-    "PROTOCOLS",
-    "BenchmarkResult",
-    "FoldResult",
-    "Metric",
-    "ModelEntry",
-    "ModelSpec",
-    "RatingFold",
-    "Suite",
-    "TopNFold",
-    "apply_dataset_options",
-    "evaluate_fold",
-    "get_model",
-    "holdout",
-    "leave_last_out",
-    "list_models",
-    "load_suite",
-    "make_folds",
-    "parse_metrics",
-    "ratings_kfold",
-    "register_model",
-    "run_benchmark",
-    "strong_generalization",
-]
+#: public name -> the private module defining it
+_EXPORTS = {
+    "Metric": "_metrics",
+    "parse_metrics": "_metrics",
+    "PROTOCOLS": "_protocols",
+    "RatingFold": "_protocols",
+    "TopNFold": "_protocols",
+    "holdout": "_protocols",
+    "leave_last_out": "_protocols",
+    "make_folds": "_protocols",
+    "ratings_kfold": "_protocols",
+    "strong_generalization": "_protocols",
+    "ModelSpec": "_registry",
+    "get_model": "_registry",
+    "list_models": "_registry",
+    "register_model": "_registry",
+    "BenchmarkResult": "_runner",
+    "FoldResult": "_runner",
+    "ModelEntry": "_runner",
+    "evaluate_fold": "_runner",
+    "run_benchmark": "_runner",
+    "Comparison": "_significance",
+    "compare_to_baseline": "_significance",
+    "Suite": "_suite",
+    "apply_dataset_options": "_suite",
+    "load_suite": "_suite",
+}
+
+__all__ = sorted(_EXPORTS)
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports on demand
+    from recsys.bench._metrics import Metric, parse_metrics
+    from recsys.bench._protocols import (
+        PROTOCOLS,
+        RatingFold,
+        TopNFold,
+        holdout,
+        leave_last_out,
+        make_folds,
+        ratings_kfold,
+        strong_generalization,
+    )
+    from recsys.bench._registry import ModelSpec, get_model, list_models, register_model
+    from recsys.bench._runner import BenchmarkResult, FoldResult, ModelEntry, evaluate_fold, run_benchmark
+    from recsys.bench._significance import Comparison, compare_to_baseline
+    from recsys.bench._suite import Suite, apply_dataset_options, load_suite
+
+
+def __getattr__(name):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip __getattr__
+    return value
+
+
+def __dir__():
+    return sorted({*globals(), *_EXPORTS})

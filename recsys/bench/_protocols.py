@@ -7,17 +7,21 @@ a rating fold (:class:`RatingFold`) holds train and test (user, item) pairs
 with their ratings. The harness only fits, recommends or predicts, and scores:
 every split is made here, with scikit-learn's splitters and recsys'
 ``split_rows`` and ``model_selection`` functions, never re-implemented.
+
+scikit-learn, pandas and recsys.utils (numba) are imported when folds are
+made, not with this module: the command line imports it to list the protocols.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import scipy.sparse as sp
-from sklearn.model_selection import KFold
 
-from recsys.utils import split_rows
-from recsys.utils._validation import check_positive_int
+if TYPE_CHECKING:
+    import pandas as pd
+    import scipy.sparse as sp
 
 #: Share of each test user's interactions given to the model in the strong protocol.
 FOLD_IN_FRACTION = 0.8
@@ -99,6 +103,11 @@ def strong_generalization(data, n_folds=5, random_state=0, fold_in=FOLD_IN_FRACT
     >>> len(folds), folds[0].query.shape == folds[0].relevant.shape
     (2, True)
     """
+    from sklearn.model_selection import KFold
+
+    from recsys.utils import split_rows
+    from recsys.utils._validation import check_positive_int
+
     n_folds = check_positive_int(n_folds, "folds", minimum=2)
     X = data.to_csr(values="binary")
     if X.shape[0] < n_folds:
@@ -142,6 +151,8 @@ def holdout(data, n_folds=1, random_state=0, test_size=0.2):
     -------
     list of TopNFold
     """
+    from recsys.utils._validation import check_positive_int
+
     n_folds = check_positive_int(n_folds, "folds")
     train_test_split = _model_selection("train_test_split")
     return [_weak_fold(index, *train_test_split(data, test_size=test_size, by="interaction",
@@ -169,6 +180,11 @@ def ratings_kfold(data, n_folds=5, random_state=0):
     -------
     list of RatingFold
     """
+    import pandas as pd
+    from sklearn.model_selection import KFold
+
+    from recsys.utils._validation import check_positive_int
+
     n_folds = check_positive_int(n_folds, "folds", minimum=2)
     if data.ratings is None:
         raise ValueError(
@@ -184,6 +200,9 @@ def ratings_kfold(data, n_folds=5, random_state=0):
         for index, (train, test) in enumerate(splitter.split(pairs))
     ]
 
+
+#: protocols whose folds are a KFold, which needs two folds at least
+MIN_FOLDS = {"strong": 2, "ratings-kfold": 2}
 
 #: protocol name -> (task of the models it runs, function building its folds)
 PROTOCOLS = {

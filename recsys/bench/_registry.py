@@ -8,6 +8,7 @@ register through the ``recsys.models`` entry-point group, whose entries are
 callables run once at discovery (they call :func:`register_model`).
 """
 
+import difflib
 import importlib
 import importlib.metadata
 import importlib.util
@@ -131,7 +132,9 @@ def get_model(name):
     """Return the :class:`ModelSpec` registered under name."""
     _discover()
     if name not in _MODELS:
-        raise KeyError(f"unknown model {name!r}; registered models: {', '.join(sorted(_MODELS))}.")
+        close = difflib.get_close_matches(str(name), _MODELS, n=3)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown model {name!r}.{hint} Registered models: {', '.join(sorted(_MODELS))}.")
     return _MODELS[name]
 
 

@@ -8,8 +8,13 @@ untimed pass so that tracing never slows the timed one: it sees every
 allocation made through Python's allocators, numpy arrays included, but not
 memory that C/C++ extensions allocate on their own (faiss indexes, implicit's
 and lightfm's native buffers), so it understates those models.
+
+Each finished (model, fold) is logged at INFO on the ``recsys.bench._runner``
+logger (a child of ``recsys``) with its times and scores; the library never
+configures logging handlers, the ``recsys-bench`` command does.
 """
 
+import logging
 import os
 import platform
 import sys
@@ -26,6 +31,8 @@ import numpy as np
 from recsys.bench._metrics import parse_metrics
 from recsys.bench._protocols import PROTOCOLS, make_folds
 from recsys.bench._registry import get_model
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -47,7 +54,13 @@ class ModelEntry:
 
 @dataclass
 class FoldResult:
-    """The scores and costs of one model on one fold."""
+    """The scores and costs of one model on one fold.
+
+    ``peak_memory`` is None when memory was not traced. ``per_user`` maps each
+    metric with per-user values to an array aligned with ``users`` (the user
+    indices of a top-N fold's evaluated rows, the user ids of a rating fold's
+    test pairs); both are None unless kept.
+    """
 
     label: str
     model: str
@@ -69,17 +82,37 @@ class BenchmarkResult:
     metadata: dict
     folds: list
     skipped: dict = field(default_factory=dict)
+    #: list of Comparison against ``metadata["baseline"]``, set by :meth:`compare`
+    comparisons: list = None
+
+    @property
+    def memory_traced(self):
+        """Whether the folds hold a peak memory (False for a run with ``trace_memory=False``)."""
+        return any(result.peak_memory is not None for result in self.folds)
+
+    def compare(self, baseline, alpha=None):
+        """Test every model against the baseline label (see :func:`recsys.bench.compare_to_baseline`).
+
+        Stores the comparisons, the baseline and alpha (the level of the table
+        marks) in the result and returns the comparisons.
+        """
+        from recsys.bench._significance import DEFAULT_ALPHA, compare_to_baseline
+
+        self.comparisons = compare_to_baseline(self, baseline)
+        self.metadata["baseline"] = baseline
+        self.metadata["alpha"] = DEFAULT_ALPHA if alpha is None else alpha
+        return self.comparisons
 
     def summary(self):
         """Mean and standard deviation over folds, one dict per model label, in run order."""
         labels = list(dict.fromkeys(result.label for result in self.folds))
+        costs = ("fit_time", "predict_time", "peak_memory") if self.memory_traced else ("fit_time", "predict_time")
         rows = []
         for label in labels:
             mine = [result for result in self.folds if result.label == label]
             row = {"label": label, "model": mine[0].model, "folds": len(mine)}
             columns = {name: [r.metrics[name] for r in mine] for name in self.metadata["metrics"]}
-            columns.update({name: [getattr(r, name) for r in mine]
-                            for name in ("fit_time", "predict_time", "peak_memory")})
+            columns.update({name: [getattr(r, name) for r in mine] for name in costs})
             for name, values in columns.items():
                 row[name] = float(np.mean(values))
                 row[f"{name}_std"] = float(np.std(values))
@@ -145,6 +178,19 @@ def _peak_memory(spec, params, fold, n):
             tracemalloc.stop()
 
 
+def _per_user_errors(metrics, users, y_true, y_pred):
+    """Per-user values of rating metrics: each metric over each user's test pairs.
+
+    Returns (user ids in sorted order, {metric label: values aligned with them}).
+    """
+    ids, codes = np.unique(np.asarray(users), return_inverse=True)
+    order = np.argsort(codes, kind="stable")
+    groups = np.split(order, np.cumsum(np.bincount(codes, minlength=len(ids)))[:-1])
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    return ids, {metric.label: np.array([metric(y_true[group], y_pred[group]) for group in groups])
+                 for metric in metrics}
+
+
 def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace_memory=True):
     """Fit a new model on one fold and score it.
 
@@ -164,7 +210,8 @@ def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace
     fold : TopNFold or RatingFold
     metrics : list of Metric
     keep_per_user : bool, default=False
-        Keep the per-user values of ranking metrics (and the user indices).
+        Keep the per-user metric values (and the users they belong to): per
+        evaluated row for ranking metrics, per test user for rating metrics.
     trace_memory : bool, default=True
         Measure the tracemalloc peak of fit and recommend/predict (a second pass).
 
@@ -178,23 +225,32 @@ def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         output, fit_time, predict_time = _fit_and_predict(spec.build(**params), spec.task, fold, n)
-    peak = _peak_memory(spec, params, fold, n) if trace_memory else 0
+    peak = int(_peak_memory(spec, params, fold, n)) if trace_memory else None
     ids = predictions = output
+    users = per_user = None
     if spec.task == "topn":
         per_user = {metric.label: metric.per_user(fold.relevant, ids)
                     for metric in metrics if not metric.list_level}
         scores = {metric.label: metric.of_lists(ids, fold.relevant.shape[1]) if metric.list_level
                   else float(np.nanmean(per_user[metric.label])) for metric in metrics}
-        n_evaluated = fold.query.shape[0]
+        n_evaluated, users = fold.query.shape[0], fold.users
     else:
         scores = {metric.label: metric(fold.test_ratings, predictions) for metric in metrics}
-        per_user, n_evaluated = None, len(fold.test_ratings)
+        n_evaluated = len(fold.test_ratings)
+        if keep_per_user:
+            users, per_user = _per_user_errors(metrics, fold.test_pairs.iloc[:, 0], fold.test_ratings, predictions)
     return FoldResult(
-        label, spec.name, fold.index, fit_time, predict_time, int(peak), n_evaluated, scores,
+        label, spec.name, fold.index, fit_time, predict_time, peak, n_evaluated, scores,
         list(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in caught)),
         per_user if keep_per_user else None,
-        getattr(fold, "users", None) if keep_per_user else None,
+        users if keep_per_user else None,
     )
+
+
+def _log_finished(result, position, total, n_folds):
+    scores = ", ".join(f"{name} {value:.4f}" for name, value in result.metrics.items())
+    logger.info("[%d/%d] %s fold %d/%d: fit %.3f s, predict %.3f s, %s", position, total, result.label,
+                result.fold + 1, n_folds, result.fit_time, result.predict_time, scores)
 
 
 def _versions(models):
@@ -268,7 +324,7 @@ def run_benchmark(
     n_jobs=1,
     dataset_name=None,
     command=None,
-    keep_per_user=False,
+    keep_per_user=True,
     trace_memory=True,
     on_skip=None,
     progress=None,
@@ -289,8 +345,9 @@ def run_benchmark(
         Parallel (model, fold) pairs, in joblib processes; timings are then concurrent.
     dataset_name, command : str, default=None
         Recorded in the metadata.
-    keep_per_user : bool, default=False
-        Keep the per-user metric values in each :class:`FoldResult`.
+    keep_per_user : bool, default=True
+        Keep the per-user metric values in each :class:`FoldResult`
+        (:meth:`BenchmarkResult.compare` tests models on them).
     trace_memory : bool, default=True
         Measure peak memory with tracemalloc, in a second untimed pass per (model, fold).
     on_skip : callable, default=None
@@ -325,20 +382,20 @@ def run_benchmark(
     folds = make_folds(protocol, data, n_folds, random_state)
     tasks = [(spec, entry.params, entry.label, fold) for entry, spec in runnable for fold in folds]
     advance = progress(len(tasks)) if progress is not None else (lambda: None)
-    results = []
     if n_jobs == 1:
-        for spec, params, label, fold in tasks:
-            results.append(evaluate_fold(spec, params, label, fold, metric_list, keep_per_user, trace_memory))
-            advance()
+        finished = (evaluate_fold(spec, params, label, fold, metric_list, keep_per_user, trace_memory)
+                    for spec, params, label, fold in tasks)
     else:
         from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        for result in parallel(delayed(evaluate_fold)(spec, params, label, fold, metric_list,
-                                                      keep_per_user, trace_memory)
-                               for spec, params, label, fold in tasks):
-            results.append(result)
-            advance()
+        finished = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(evaluate_fold)(spec, params, label, fold, metric_list, keep_per_user, trace_memory)
+            for spec, params, label, fold in tasks)
+    results = []
+    for result in finished:
+        results.append(result)
+        _log_finished(result, len(results), len(tasks), len(folds))
+        advance()
     metadata_ = {
         "command": command,
         "dataset": dataset_name,
@@ -349,6 +406,7 @@ def run_benchmark(
         "folds": len(folds),
         "seed": random_state,
         "n_jobs": n_jobs,
+        "memory_traced": trace_memory,
         "metrics": [metric.label for metric in metric_list],
         "models": [{"label": entry.label, "name": entry.name, "params": entry.params,
                     "estimator": repr(spec.build(**entry.params))} for entry, spec in runnable],

@@ -11,6 +11,7 @@ the result::
     folds = 5
     seed = 0
     metrics = ["ndcg@10", "recall@20"]
+    baseline = "pop"             # optional: mark models that differ significantly from it
 
     [suite.dataset_options]      # optional
     binarize = 4.0               # keep ratings >= 4 as the relevant interactions
@@ -27,9 +28,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from recsys.bench._runner import ModelEntry
-from recsys.utils._toml import tomllib
 
-_SUITE_KEYS = {"name", "description", "dataset", "protocol", "folds", "seed", "metrics", "dataset_options"}
+_SUITE_KEYS = {"name", "description", "dataset", "protocol", "folds", "seed", "metrics", "baseline",
+               "dataset_options"}
 _MODEL_KEYS = {"name", "label", "params"}
 _DATASET_OPTIONS = {"binarize", "min_user_interactions", "min_item_interactions"}
 
@@ -45,6 +46,7 @@ class Suite:
     folds: int = 5
     seed: int = 0
     metrics: tuple = None
+    baseline: str = None
     dataset_options: dict = field(default_factory=dict)
     models: tuple = (ModelEntry("pop"), ModelEntry("random"))
 
@@ -70,6 +72,8 @@ def load_suite(path):
     -------
     Suite
     """
+    from recsys.utils._toml import tomllib  # imports recsys.utils: only when a suite is read
+
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"suite file {str(path)!r} does not exist.")

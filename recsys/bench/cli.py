@@ -11,32 +11,35 @@ Examples
     recsys-bench run                                   # pop and random on the generated default
     recsys-bench run benchmarks/suites/ml100k-topn.toml --folds 3 --output results.json
     recsys-bench run --dataset ml-100k --models pop,random --param random.random_state=1
+    recsys-bench run benchmarks/suites/ml100k-topn.toml --baseline pop --output results.md
+
+Start-up stays light: the modules imported here pull in neither scikit-learn,
+scipy.stats, numba nor any model package; data sets, models and peers are
+imported by the commands that use them (``benchmarks/cli_startup.py``).
+
+Progress is logged on the ``recsys`` logger (one INFO line per finished
+(model, fold), to stderr, piped or not); a progress bar is drawn only when
+stdout and stderr are terminals. ``-q`` keeps warnings only, ``-v`` adds
+DEBUG lines and the traceback of an error.
 """
 
 import argparse
 import json
+import logging
 import os
 import shlex
 import sys
 import traceback
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from recsys.bench._metrics import DEFAULT_METRICS, parse_metrics
-from recsys.bench._protocols import PROTOCOLS
+from recsys.bench._protocols import MIN_FOLDS, PROTOCOLS
 from recsys.bench._registry import list_models
-from recsys.bench._report import check_output_path, plot, rich_table, write_output
+from recsys.bench._report import check_output_path, check_plot_path, plot, rich_table, write_output
 from recsys.bench._runner import ModelEntry, resolve_models, run_benchmark
 from recsys.bench._suite import Suite, apply_dataset_options, load_suite
-from recsys.utils._toml import tomllib
 
 DEBUG_ENV = "RECSYS_DEBUG"
 
@@ -64,6 +67,8 @@ def load_data(name, data_home=None, download=False):
 
 def parse_value(text):
     """A --param value as a TOML literal (``1``, ``0.5``, ``true``, ``[1, 2]``), else JSON, else a string."""
+    from recsys.utils._toml import tomllib  # imports recsys.utils (numba): not at start-up
+
     try:
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
@@ -153,8 +158,13 @@ def build_parser():
     run.add_argument("--data-home")
     run.add_argument("--download", action="store_true", help="download the data set if it is absent")
     run.add_argument("--no-memory", action="store_true",
-                     help="skip the second, traced pass that measures peak memory (halves the run time); "
-                          "peak MiB is then 0")
+                     help="skip the second, traced pass that measures peak memory (halves the run time) "
+                          "and leave the peak MiB column out")
+    run.add_argument("--baseline", metavar="LABEL",
+                     help="mark the models whose per-user metric values differ significantly from this one's "
+                          "(paired t-test and Wilcoxon signed-rank test over users, Holm-corrected); the "
+                          "Markdown, CSV and JSON outputs add effect sizes and p-values")
+    run.add_argument("--alpha", type=float, help="significance level of the --baseline marks (default: 0.05)")
 
     ann = commands.add_parser(
         "ann", help="recall@10 against queries/s of faiss indexes (flat, IVF, HNSW) for retrieval=",
@@ -175,10 +185,13 @@ def build_parser():
     ann.add_argument("--data-home")
 
     # Before or after the command: recsys-bench -v run, recsys-bench run -v.
-    verbose_help = f"on an error, print its traceback too (so does setting {DEBUG_ENV}=1)"
+    verbose_help = f"log DEBUG lines and, on an error, its traceback (so does setting {DEBUG_ENV}=1)"
+    quiet_help = "log warnings and errors only (no line per finished fold)"
     parser.add_argument("-v", "--verbose", action="count", default=0, help=verbose_help)
+    parser.add_argument("-q", "--quiet", action="store_true", help=quiet_help)
     for command in commands.choices.values():
         command.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=verbose_help)
+        command.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help=quiet_help)
     return parser
 
 
@@ -263,9 +276,15 @@ def _suite_from_args(args):
 
 
 def _progress_factory(console):
+    """progress(total) for run_benchmark: a rich bar on console, or nothing without one."""
+    if console is None:
+        return None
+
     def start(total):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
         progress = Progress(TextColumn("running"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            console=console, transient=True, disable=not console.is_terminal)
+                            console=console, transient=True)
         progress.start()
         task = progress.add_task("folds", total=total)
 
@@ -281,19 +300,51 @@ def _progress_factory(console):
     return start
 
 
-def _cmd_run(args, console, argv):
-    suite = _suite_from_args(args)
+def _check_run(args, suite):
+    """Every mistake of the command line and suite, found before any data set is loaded or model fitted."""
     if suite.protocol not in PROTOCOLS:
         raise CommandError(f"unknown protocol {suite.protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
-    if PROTOCOLS[suite.protocol][0] == "rating" and suite.dataset_options.get("binarize") is not None:
+    task = PROTOCOLS[suite.protocol][0]
+    if task == "rating" and suite.dataset_options.get("binarize") is not None:
         raise CommandError("the suite binarises the ratings, which the ratings-kfold protocol needs; "
                            "drop dataset_options.binarize or use a top-N protocol.")
-    # Fail on mistakes now rather than after loading a large data set.
+    minimum = MIN_FOLDS.get(suite.protocol, 1)
+    if isinstance(suite.folds, bool) or not isinstance(suite.folds, int) or suite.folds < minimum:
+        raise CommandError(f"--folds {suite.folds!r}: the {suite.protocol} protocol needs an integer >= {minimum}.")
+    if isinstance(suite.seed, bool) or not isinstance(suite.seed, int) or not 0 <= suite.seed < 2**32:
+        raise CommandError(f"--seed {suite.seed!r}: give an integer from 0 to 2**32 - 1.")
+    if args.n_jobs == 0:
+        raise CommandError("--n-jobs 0: give a positive number of processes, or -1 for one per CPU.")
     if args.output:
         check_output_path(args.output)
-    task = PROTOCOLS[suite.protocol][0]
-    parse_metrics(suite.metrics, task)
-    resolve_models(suite.models, task)
+    if args.plot:
+        check_plot_path(args.plot)
+    metrics = parse_metrics(suite.metrics, task)
+    runnable, _ = resolve_models(suite.models, task)
+    baseline = args.baseline or suite.baseline
+    if baseline is not None:
+        labels = [entry.label for entry in suite.models]
+        if baseline not in labels:
+            import difflib
+
+            close = difflib.get_close_matches(baseline, labels, n=1)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            raise CommandError(f"--baseline {baseline!r} is not a model of this run.{hint} "
+                               f"The models are {', '.join(labels)}.")
+        if baseline not in {entry.label for entry, _ in runnable}:
+            raise CommandError(f"--baseline {baseline!r} cannot run here (a library it needs is missing).")
+        if all(metric.list_level for metric in metrics):
+            raise CommandError("--baseline compares per-user metric values, and every metric of this run is "
+                               "list-level; add one such as ndcg@10.")
+    if args.alpha is not None and not 0 < args.alpha < 1:
+        raise CommandError(f"--alpha {args.alpha}: give a significance level between 0 and 1, e.g. 0.05.")
+    return baseline
+
+
+def _cmd_run(args, console, argv, progress_console=None):
+    suite = _suite_from_args(args)
+    # Fail on mistakes now rather than after loading a large data set or fitting for minutes.
+    baseline = _check_run(args, suite)
     try:
         data = load_data(suite.dataset, args.data_home, download=args.download)
     except KeyError as error:
@@ -305,10 +356,12 @@ def _cmd_run(args, console, argv):
         trace_memory=not args.no_memory,
         command=shlex.join(["recsys-bench", *argv]),
         on_skip=lambda label, reason: console.print(f"skipped {label}: {reason}", markup=False),
-        progress=_progress_factory(console),
+        progress=_progress_factory(progress_console),
     )
     result.metadata["suite"] = suite.name
     result.metadata["dataset_options"] = suite.dataset_options
+    if baseline is not None:
+        result.compare(baseline, args.alpha)
     console.print(rich_table(result))
     if args.output:
         write_output(result, args.output)
@@ -317,6 +370,22 @@ def _cmd_run(args, console, argv):
         plot(result, args.plot)
         console.print(f"wrote {args.plot}", markup=False)
     return result
+
+
+def _logging_handler(console, verbose, quiet):
+    """A handler on the ``recsys`` logger for one command: rich on a terminal, plain lines when piped.
+
+    console is the stderr console the progress bar uses too, so that log lines print above the bar.
+    """
+    if console.is_terminal:
+        from rich.logging import RichHandler
+
+        handler = RichHandler(console=console, show_path=False, markup=False, log_time_format="%H:%M:%S")
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", datefmt="%H:%M:%S"))
+    handler.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    return handler
 
 
 def main(argv=None):
@@ -329,9 +398,18 @@ def main(argv=None):
         console.width = max(console.width, 160)
     handlers = {"datasets": _cmd_datasets, "download": _cmd_download, "describe": _cmd_describe,
                 "models": _cmd_models, "ann": _cmd_ann}
+    # The library only logs; the command decides where the lines go, for its own duration.
+    logger = logging.getLogger("recsys")
+    log_console = Console(stderr=True)
+    handler = _logging_handler(log_console, args.verbose, args.quiet)
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(handler.level)
+    logger.propagate = False
     try:
         if args.command == "run":
-            _cmd_run(args, console, argv)
+            show_progress = not args.quiet and console.is_terminal and log_console.is_terminal
+            _cmd_run(args, console, argv, log_console if show_progress else None)
         else:
             handlers[args.command](args, console)
     except (CommandError, ValueError, KeyError, FileNotFoundError, ImportError) as error:
@@ -344,6 +422,10 @@ def main(argv=None):
                 message = f"{message} (--verbose shows the traceback)"
         Console(stderr=True, soft_wrap=True).print(f"recsys-bench: error: {message}", highlight=False, markup=False)
         return 2
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
     return 0
 
 

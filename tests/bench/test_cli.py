@@ -205,9 +205,14 @@ def test_weak_generalisation_protocols_run(tmp_path, protocol, n_folds):
     assert summary["pop"]["recall@20"] > summary["random"]["recall@20"]
 
 
-def test_no_memory_skips_tracemalloc(tmp_path):
+def test_no_memory_skips_tracemalloc_and_leaves_the_column_out(tmp_path, capsys):
     document = run_json(tmp_path, "--folds", "2", "--no-memory")
-    assert {fold["peak_memory"] for fold in document["folds"]} == {0}
+    assert not any("peak_memory" in fold for fold in document["folds"])
+    assert not any("peak_memory" in row for row in document["summary"])
+    assert document["metadata"]["memory_traced"] is False
+    assert "peak MiB" not in capsys.readouterr().out
+    assert cli.main(["run", "--folds", "2", "--no-memory", "--output", str(tmp_path / "r.md")]) == 0
+    assert "peak MiB" not in (tmp_path / "r.md").read_text()
 
 
 @pytest.mark.parametrize(
