@@ -5,8 +5,8 @@ running BPR's own SGD (implicit's update of a user) on the user's vector
 alone, against the fitted item factors. Every row draws from its own splitmix64 stream, seeded by the
 model, so a row's factors do not depend on the other rows of the batch nor
 on the number of threads.
-``recsys.factorization._reference`` holds the plain Python version that the
-tests compare the kernel against.
+:func:`bpr_fold_in_reference`, after the kernel, is the plain Python version
+that the tests compare it against.
 """
 
 import numpy as np
@@ -76,3 +76,33 @@ def bpr_fold_in(indptr, indices, item_factors, user_factors, learning_rate, regu
                 gradient = weight * (item_factors[positive, f] - item_factors[negative, f])
                 user[f] += learning_rate * (gradient - regularization * user[f])
 
+
+def _splitmix64_below(state, n):
+    """Python twin of :func:`_draw_below`: (next state, uniform integer in [0, n))."""
+    mask = (1 << 64) - 1
+    state = (state + 0x9E3779B97F4A7C15) & mask
+    bits = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    bits = ((bits ^ (bits >> 27)) * 0x94D049BB133111EB) & mask
+    bits ^= bits >> 31
+    return state, int((bits >> 11) * n / 2.0**53)
+
+
+def bpr_fold_in_reference(indptr, indices, item_factors, learning_rate, regularization, epochs, seed):
+    """BPR fold-in of every CSR row, one textbook SGD step at a time; returns the user factors."""
+    n_items, n_columns = item_factors.shape
+    user_factors = np.zeros((len(indptr) - 1, n_columns))
+    user_factors[:, -1] = 1.0
+    for row in range(len(indptr) - 1):
+        positives = indices[indptr[row]:indptr[row + 1]]
+        if len(positives) == 0 or len(positives) >= n_items:
+            continue
+        user, state = user_factors[row, :-1], int(seed)
+        for _ in range(epochs * len(positives)):
+            state, draw = _splitmix64_below(state, len(positives))
+            state, negative = _splitmix64_below(state, n_items)
+            while negative in positives:
+                state, negative = _splitmix64_below(state, n_items)
+            delta = item_factors[positives[draw]] - item_factors[negative]
+            weight = 1.0 / (1.0 + np.exp(delta[:-1] @ user + delta[-1]))
+            user += learning_rate * (weight * delta[:-1] - regularization * user)
+    return user_factors

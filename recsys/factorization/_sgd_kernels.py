@@ -2,8 +2,10 @@
 
 Every kernel updates its parameter arrays in place and visits the training
 samples in an order its caller draws from the model's ``random_state``, so a
-fit is deterministic for a given seed. ``recsys.factorization._reference``
-holds plain numpy versions that the tests compare these against.
+fit is deterministic for a given seed. The SGD kernels have their plain
+numpy reference right after them (``<kernel>_reference``, the textbook and
+Surprise's per-rating equations, for tests on tiny data), which the tests
+compare them against to rounding error for the same visiting order.
 """
 
 import numpy as np
@@ -48,6 +50,24 @@ def biased_mf_sgd(users, items, ratings, start, stop, global_mean, user_bias, it
             item_value = item_row[f]
             user_row[f] = user_decay * user_value + step * item_value
             item_row[f] = item_decay * item_value + step * user_value
+    return squared_error
+
+
+def biased_mf_epoch_reference(users, items, ratings, order, global_mean, user_bias, item_bias,
+                              user_factors, item_factors, lr, reg_user, reg_item, biased):
+    """One SGD epoch of biased MF, in place; returns the sum of squared errors."""
+    squared_error = 0.0
+    for sample in order:
+        u, i = users[sample], items[sample]
+        error = ratings[sample] - (global_mean + user_bias[u] + item_bias[i]
+                                   + item_factors[i] @ user_factors[u])
+        squared_error += error**2
+        if biased:
+            user_bias[u] += lr * (error - reg_user * user_bias[u])
+            item_bias[i] += lr * (error - reg_item * item_bias[i])
+        old_user = user_factors[u].copy()
+        user_factors[u] += lr * (error * item_factors[i] - reg_user * old_user)
+        item_factors[i] += lr * (error * old_user - reg_item * item_factors[i])
     return squared_error
 
 
@@ -143,6 +163,30 @@ def svdpp_epoch(indptr, items, ratings, user_order, global_mean, user_bias, item
             j = items[k]
             for f in range(n_factors):
                 implicit_factors[j, f] = total_decay * implicit_factors[j, f] + step * gradient_sum[f]
+    return squared_error
+
+
+def svdpp_epoch_reference(indptr, items, ratings, user_order, global_mean, user_bias, item_bias,
+                          user_factors, item_factors, implicit_factors, lr, reg):
+    """One SGD epoch of SVD++ with the implicit sum recomputed for every rating."""
+    squared_error = 0.0
+    for u in user_order:
+        rated = items[indptr[u]:indptr[u + 1]]
+        if rated.size == 0:
+            continue
+        norm = 1.0 / np.sqrt(rated.size)
+        for k in range(indptr[u], indptr[u + 1]):
+            i = items[k]
+            implicit_sum = implicit_factors[rated].sum(axis=0) * norm
+            error = ratings[k] - (global_mean + user_bias[u] + item_bias[i]
+                                  + item_factors[i] @ (user_factors[u] + implicit_sum))
+            squared_error += error**2
+            user_bias[u] += lr * (error - reg * user_bias[u])
+            item_bias[i] += lr * (error - reg * item_bias[i])
+            old_user, old_item = user_factors[u].copy(), item_factors[i].copy()
+            user_factors[u] += lr * (error * old_item - reg * old_user)
+            item_factors[i] += lr * (error * (old_user + implicit_sum) - reg * old_item)
+            implicit_factors[rated] += lr * (error * old_item * norm - reg * implicit_factors[rated])
     return squared_error
 
 

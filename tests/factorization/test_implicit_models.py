@@ -5,8 +5,7 @@ from threadpoolctl import threadpool_limits
 
 from recsys.factorization import ALS, BPR, LMF, PureSVD
 from recsys.factorization._implicit_common import ridge_fold_in
-from recsys.factorization._reference import bpr_fold_in_reference
-from recsys.factorization._sgd_fold_in import bpr_fold_in
+from recsys.factorization._sgd_fold_in import bpr_fold_in, bpr_fold_in_reference
 from recsys.testing import RecommenderContract
 from recsys.testing._contract import contract_data
 

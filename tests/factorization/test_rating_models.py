@@ -12,14 +12,12 @@ from recsys.base import DegenerateFitError, UnknownPairsWarning
 from recsys.factorization import NMF, ALSRating, BaselineOnly, BiasedMF, SVDpp
 from recsys.factorization._biased_mf import _BlockGrid
 from recsys.factorization._rating_common import group_by_row
-from recsys.factorization._reference import (
-    biased_mf_epoch_reference,
-    svdpp_epoch_reference,
-)
 from recsys.factorization._sgd_kernels import (
+    biased_mf_epoch_reference,
     biased_mf_sgd,
     biased_mf_stratified_epoch,
     svdpp_epoch,
+    svdpp_epoch_reference,
 )
 from recsys.testing import RatingPredictorContract
 from recsys.testing._rating_contract import rating_contract_data
