@@ -2,13 +2,15 @@
 
 import warnings
 from abc import ABC, abstractmethod
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from recsys.utils import (
+    PersistenceMixin,
     check_interaction_matrix,
     check_item_indices,
     check_pairs,
@@ -26,7 +28,7 @@ from recsys.utils._validation import (
 _SCORE_BLOCK_CELLS = 2**24
 
 
-class BaseRecommender(BaseEstimator, ABC):
+class BaseRecommender(PersistenceMixin, BaseEstimator, ABC):
     """Base class for top-N recommenders on a users x items matrix.
 
     Subclasses implement ``_fit(X)`` (X a canonical float32 CSR matrix; set
@@ -38,6 +40,10 @@ class BaseRecommender(BaseEstimator, ABC):
     ``recommend`` always folds in the rows it is given: a row need not be a
     user seen in ``fit``, so scikit-learn's row splitters evaluate strong
     generalisation and new users are served without refitting.
+
+    ``save(path)`` / ``load(path)`` come from
+    :class:`~recsys.utils.PersistenceMixin`; a subclass declares the shapes
+    of its fitted arrays (``_fitted_shapes``, ...) for ``load`` to check them.
     """
 
     def fit(self, X, y=None):
@@ -58,6 +64,7 @@ class BaseRecommender(BaseEstimator, ABC):
             self._validate_params()
         X = check_interaction_matrix(X)
         self.n_items_ = X.shape[1]
+        self.n_features_in_ = X.shape[1]  # scikit-learn's name for the same width
         self._fit(X)
         return self
 
@@ -134,6 +141,19 @@ class BaseRecommender(BaseEstimator, ABC):
         return tags
 
 
+def _check_array_like_sklearn(X):
+    """scikit-learn's own checks of an array X of pairs: sparse, complex, no rows or columns.
+
+    Their errors then read as every scikit-learn estimator's; ``check_pairs``
+    checks the (user, item) layout after. A DataFrame is passed through
+    untouched: converting its id columns to one array would copy them.
+    """
+    if isinstance(X, pd.DataFrame):
+        return X
+    return check_array(X, dtype=None, accept_sparse=False, ensure_all_finite=False,
+                       ensure_min_samples=1, ensure_min_features=1, input_name="X")
+
+
 class UnknownPairsWarning(UserWarning):
     """Raised by rating predictors when pairs have a user or item unseen in fit."""
 
@@ -146,7 +166,7 @@ class DegenerateFitError(ValueError):
     """
 
 
-class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
+class BaseRatingPredictor(PersistenceMixin, RegressorMixin, BaseEstimator, ABC):
     """Base class for rating predictors on (user, item) pairs.
 
     ``fit(X, y)`` takes X an array or DataFrame of (user, item) pairs of any
@@ -165,7 +185,18 @@ class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
 
     Attributes set by ``fit``: ``user_ids_``, ``item_ids_`` (the vocabularies),
     ``n_users_``, ``n_items_``, ``global_mean_``, ``rating_min_``, ``rating_max_``.
+    ``save(path)`` / ``load(path)`` come from :class:`~recsys.utils.PersistenceMixin`.
     """
+
+    # What load checks (recsys.utils.PersistenceMixin): the vocabularies, and
+    # the biases and factors of the models that have them, under these names.
+    _fitted_shapes: ClassVar[dict] = {
+        "user_ids_": ("n_users_",), "item_ids_": ("n_items_",),
+        "user_bias_": ("n_users_",), "item_bias_": ("n_items_",),
+        "user_factors_": ("n_users_", "n_components"), "item_factors_": ("n_items_", "n_components"),
+    }
+    _fitted_unique = ("user_ids_", "item_ids_")
+    _fitted_optional = ("user_bias_", "item_bias_", "user_factors_", "item_factors_")
 
     def fit(self, X, y, *, duplicates="error"):
         """Fit the model on (user, item) pairs X and their ratings y.
@@ -192,7 +223,10 @@ class BaseRatingPredictor(RegressorMixin, BaseEstimator, ABC):
         if getattr(self, "_parameter_constraints", None):
             self._validate_params()
         check_duplicates_policy(duplicates)
-        users, items = check_pairs(X)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        users, items = check_pairs(_check_array_like_sklearn(X))
+        self.n_features_in_ = 2  # the (user, item) columns
         ratings = check_ratings(y, len(users))
         user_codes, self.user_ids_ = pd.factorize(users, sort=True)
         item_codes, self.item_ids_ = pd.factorize(items, sort=True)

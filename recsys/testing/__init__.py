@@ -14,6 +14,8 @@ _EXPORTS = {
     "rating_contract_data": "recsys.testing._rating_contract",
     "SaveLoadChecks": "recsys.testing._save_load",
     "SimilarItemsChecks": "recsys.testing._similar_items",
+    "assert_sklearn_checks_pass": "recsys.testing._sklearn_checks",
+    "expected_failed_checks": "recsys.testing._sklearn_checks",
 }
 
 __all__ = [
@@ -21,7 +23,9 @@ __all__ = [
     "RecommenderContract",
     "SaveLoadChecks",
     "SimilarItemsChecks",
+    "assert_sklearn_checks_pass",
     "contract_data",
+    "expected_failed_checks",
     "rating_contract_data",
 ]
 

@@ -16,6 +16,9 @@ class TestALSContract(RecommenderContract):
     def make_estimator(self):
         return ALS(factors=8, iterations=10, regularization=10.0, alpha=5.0, random_state=0)
 
+    def make_sklearn_check_estimator(self):
+        return ALS(factors=4, iterations=2, random_state=0)
+
 
 class TestBPRContract(RecommenderContract):
     must_beat = "random"
@@ -36,6 +39,10 @@ class TestPureSVDContract(RecommenderContract):
 
     def make_estimator(self):
         return PureSVD(n_factors=8, random_state=0)
+
+    def make_sklearn_check_estimator(self):
+        # The checks fit on as few as two items: more factors than that are refused.
+        return PureSVD(n_factors=2, random_state=0)
 
 
 ALL_MODELS = [
