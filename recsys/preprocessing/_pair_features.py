@@ -329,11 +329,15 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         users, items = frame[self.user_col].to_numpy(), frame[self.item_col].to_numpy()
         user_codes = pd.Index(self.user_ids_).get_indexer(users)
         item_codes = pd.Index(self.item_ids_).get_indexer(items)
-        columns = {}
+        # Each feature is written into its column as soon as it is computed,
+        # so the peak is the output plus one column; Fortran order keeps each
+        # column contiguous.
+        output = np.empty((len(frame), len(self.feature_names_out_)), dtype=np.float64, order="F")
+        column = {name: position for position, name in enumerate(self.feature_names_out_)}
         for table, codes in ((self._user_table, user_codes), (self._item_table, item_codes)):
             for name, values in table.items():
-                if not name.endswith("_time"):
-                    columns[name] = values[codes]
+                if name in column:
+                    output[:, column[name]] = values[codes]
         if self.time:
             pair_times = frame[self.time_col]
             if (pair_times.dtype.kind == "M") != self.time_is_datetime_:
@@ -342,17 +346,14 @@ class PairFeatures(TransformerMixin, BaseEstimator):
                     f"{'datetime' if self.time_is_datetime_ else 'numeric'}; use the same kind."
                 )
             seconds = _as_float_time(pair_times)
-            columns["user_time_since_last"] = seconds - self._user_table["user_last_time"][user_codes]
-            columns["item_time_since_first"] = seconds - self._item_table["item_first_time"][item_codes]
+            output[:, column["user_time_since_last"]] = seconds - self._user_table["user_last_time"][user_codes]
+            output[:, column["item_time_since_first"]] = seconds - self._item_table["item_first_time"][item_codes]
         for name, model in self.models_:
             if hasattr(model, "recommend"):
                 scores, ranks = self._recommender_features(model, user_codes, item_codes)
             else:
                 scores, ranks = self._predictor_features(model, users, items, user_codes)
-            columns[f"{name}_score"], columns[f"{name}_rank"] = scores, ranks
-        output = np.empty((len(frame), len(self.feature_names_out_)), dtype=np.float64)
-        for position, name in enumerate(self.feature_names_out_):
-            output[:, position] = columns[name]
+            output[:, column[f"{name}_score"]], output[:, column[f"{name}_rank"]] = scores, ranks
         return output
 
     def _recommender_features(self, model, user_codes, item_codes):
