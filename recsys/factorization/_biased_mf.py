@@ -1,5 +1,6 @@
 """Biased matrix factorisation trained by SGD (Funk / Koren "SVD")."""
 
+import os
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -13,14 +14,14 @@ from recsys.factorization._rating_common import (
     predict_biased_dot,
 )
 from recsys.factorization._sgd_kernels import biased_mf_stratified_epoch
-from recsys.utils import PersistenceMixin, numba_threads
+from recsys.utils import numba_threads
 
 # Fixed, not tied to the machine's cores, so that a fit is the same on any machine
 # and for any n_threads; 16 blocks keep 2-16 threads busy with little waiting.
 _N_BLOCKS = 16
 
 
-class BiasedMF(PersistenceMixin, BaseRatingPredictor):
+class BiasedMF(BaseRatingPredictor):
     """Matrix factorisation with user and item biases, trained by SGD.
 
     Predicts ``r_ui = mu + b_u + b_i + <p_u, q_i>`` and minimises the squared
@@ -72,9 +73,12 @@ class BiasedMF(PersistenceMixin, BaseRatingPredictor):
         Seeds the initialisation, the blocks and the visiting order of every
         epoch.
     n_threads : int or None, default=None
-        Threads for the SGD epochs; None uses all of numba's threads (the
-        number of cores unless ``NUMBA_NUM_THREADS`` says otherwise). The
-        fitted model does not depend on it.
+        Threads for the SGD epochs. None takes the cores this process may
+        run on (``os.sched_getaffinity``, at most numba's threads), fewer
+        when other processes keep them busy: each of the 16 strata of an
+        epoch ends in a barrier, so one descheduled thread stalls the others
+        (on 2 shared cores at load average 10, 2 threads fitted 6-8x slower
+        than 1). The fitted model does not depend on it.
 
     Attributes
     ----------
@@ -128,7 +132,8 @@ class BiasedMF(PersistenceMixin, BaseRatingPredictor):
         user_bias, item_bias = np.zeros(self.n_users_), np.zeros(self.n_items_)
         offset = self.global_mean_ if self.biased else 0.0
         self.train_rmse_ = []
-        with numba_threads(self.n_threads):
+        n_threads = _default_n_threads() if self.n_threads is None else self.n_threads
+        with numba_threads(n_threads):
             for _ in range(self.n_epochs):
                 squared_errors = biased_mf_stratified_epoch(
                     grid.users, grid.items, grid.ratings, grid.block_indptr, generator.permutation(_N_BLOCKS),
@@ -148,6 +153,27 @@ class BiasedMF(PersistenceMixin, BaseRatingPredictor):
     def _predict(self, users, items):
         return predict_biased_dot(users, items, self.global_mean_, self.user_bias_, self.item_bias_,
                                   self.user_factors_, self.item_factors_, biased=self.biased)
+
+
+def _default_n_threads():
+    """Threads for the stratified epochs: the usable cores, scaled down by how busy they are.
+
+    With a 1-minute load average L over C usable cores, ``C * C / max(L, C)``
+    threads: all C while the cores are not oversubscribed, down to 1 as L
+    grows, so that a thread is rarely descheduled between two barriers.
+    """
+    import numba
+
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    cores = max(1, min(cores, numba.config.NUMBA_NUM_THREADS))
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not available on this platform
+        return cores
+    return max(1, min(cores, int(cores * cores / max(load, cores))))
 
 
 class _BlockGrid:

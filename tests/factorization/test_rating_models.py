@@ -367,3 +367,15 @@ def test_nmf_oscillating_on_large_ratings_raises_with_the_fix():
         NMF(n_factors=8, random_state=0).fit(X, 20.0 * y)
     # The fix the message gives works.
     assert NMF(n_factors=8, random_state=0, biased=True).fit(X, 20.0 * y).predict(X).std() > 1.0
+
+
+@pytest.mark.parametrize("load, expected", [(0.0, 4), (4.0, 4), (8.0, 2), (40.0, 1)])
+def test_default_threads_shrink_when_the_cores_are_busy(monkeypatch, load, expected):
+    import numba
+
+    from recsys.factorization import _biased_mf
+
+    monkeypatch.setattr(_biased_mf.os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    monkeypatch.setattr(_biased_mf.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 8)
+    assert _biased_mf._default_n_threads() == expected
