@@ -14,6 +14,7 @@ from recsys.utils import (
     check_interaction_matrix,
     check_item_indices,
     check_pairs,
+    check_positive_int,
     check_ratings,
     top_k,
 )
@@ -82,8 +83,7 @@ class BaseRecommender(PersistenceMixin, BaseEstimator, ABC):
 
     def _allowed_items(self, n, items):
         """Check recommend's n and items; return a bool mask of the allowed items, or None for all."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}.")
+        check_positive_int(n, "n")
         if items is None:
             return None
         allowed = np.zeros(self.n_items_, dtype=bool)

@@ -35,6 +35,7 @@ class PopularityRecommender(BaseRecommender):
     array([[0, 2]])
     """
 
+    _fitted_shapes: ClassVar[dict] = {"item_popularity_": ("n_items_",)}
     _parameter_constraints: ClassVar[dict] = {"count": [StrOptions({"users", "weights"})]}
 
     def __init__(self, count="users"):

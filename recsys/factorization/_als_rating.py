@@ -13,10 +13,9 @@ from recsys.factorization._rating_common import (
     predict_biased_dot,
 )
 from recsys.factorization._sgd_kernels import als_half_step
-from recsys.utils import PersistenceMixin
 
 
-class ALSRating(PersistenceMixin, BaseRatingPredictor):
+class ALSRating(BaseRatingPredictor):
     """Biased matrix factorisation of explicit ratings by alternating least squares.
 
     Predicts ``r_ui = mu + b_u + b_i + <p_u, q_i>``. Each epoch solves every

@@ -10,10 +10,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from recsys.base import BaseRatingPredictor
 from recsys.factorization._rating_common import predict_biased_dot
 from recsys.factorization._sgd_kernels import biased_mf_sgd
-from recsys.utils import PersistenceMixin
 
 
-class BaselineOnly(PersistenceMixin, BaseRatingPredictor):
+class BaselineOnly(BaseRatingPredictor):
     """Predict ``mu + b_u + b_i`` with regularised user and item biases.
 
     The biases minimise ``sum (r_ui - mu - b_u - b_i)^2 + reg_user * sum b_u^2

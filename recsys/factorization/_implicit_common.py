@@ -9,7 +9,6 @@ from sklearn.utils.validation import check_is_fitted
 from recsys.base import BaseRecommender
 from recsys.retrieval import FaissNearestNeighbors, make_retrieval_index, retrieve_top_n
 from recsys.utils import (
-    PersistenceMixin,
     check_similar_items,
     cosine_similar_items,
     limit_blas_threads,
@@ -116,7 +115,7 @@ class ItemSimilarityMixin:
         return cosine_similar_items(self.item_factors_, items, n)
 
 
-class FactorRecommender(PersistenceMixin, ItemSimilarityMixin, BaseRecommender):
+class FactorRecommender(ItemSimilarityMixin, BaseRecommender):
     """A recommender scoring ``fold_in(X) @ item_factors_.T``.
 
     Subclasses set ``user_factors_`` and ``item_factors_`` (float32) in
@@ -143,6 +142,9 @@ class FactorRecommender(PersistenceMixin, ItemSimilarityMixin, BaseRecommender):
 
     _retrieval_constraint: ClassVar[dict] = {"retrieval": [None, str, FaissNearestNeighbors]}
     _derived_attributes = ("retrieval_index_",)
+    # Checked by load; BPR and LMF carry bias columns, so the width is no parameter.
+    _fitted_shapes: ClassVar[dict] = {"user_factors_": ("n_users", "n_components"),
+                                      "item_factors_": ("n_items_", "n_components")}
 
     def fit(self, X, y=None):
         super().fit(X, y)

@@ -10,14 +10,13 @@ from sklearn.utils._param_validation import Interval
 from recsys.base import BaseRatingPredictor, DegenerateFitError
 from recsys.factorization._rating_common import predict_biased_dot
 from recsys.factorization._sgd_kernels import nmf_epoch
-from recsys.utils import PersistenceMixin
 
 # Surprise's NMF defaults for the biases, which only biased=True learns.
 _BIAS_LEARNING_RATE = 0.005
 _BIAS_REGULARISATION = 0.02
 
 
-class NMF(PersistenceMixin, BaseRatingPredictor):
+class NMF(BaseRatingPredictor):
     """Rating prediction by regularised non-negative matrix factorisation.
 
     Predicts ``r_ui = <p_u, q_i>`` with non-negative factors, learnt by the

@@ -55,6 +55,7 @@ class PureSVD(FactorRecommender):
     (2, 3)
     """
 
+    _fitted_shapes: ClassVar[dict] = {"singular_values_": ("n_components",)}
     _parameter_constraints: ClassVar[dict] = {
         "n_factors": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],

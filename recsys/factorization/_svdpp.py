@@ -14,10 +14,9 @@ from recsys.factorization._rating_common import (
     predict_biased_dot,
 )
 from recsys.factorization._sgd_kernels import svdpp_epoch
-from recsys.utils import PersistenceMixin
 
 
-class SVDpp(PersistenceMixin, BaseRatingPredictor):
+class SVDpp(BaseRatingPredictor):
     """SVD++ trained by SGD, batched per user.
 
     Predicts ``r_ui = mu + b_u + b_i + <q_i, p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j>``
@@ -75,6 +74,8 @@ class SVDpp(PersistenceMixin, BaseRatingPredictor):
     (3,)
     """
 
+    _fitted_shapes: ClassVar[dict] = {"implicit_factors_": ("n_items_", "n_components"),
+                                      "user_vectors_": ("n_users_", "n_components")}
     _parameter_constraints: ClassVar[dict] = {
         "n_factors": [Interval(Integral, 1, None, closed="left")],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],

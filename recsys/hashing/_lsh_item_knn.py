@@ -10,10 +10,9 @@ from sklearn.utils._param_validation import Interval
 from recsys.base import BaseRecommender
 from recsys.hashing._jaccard import jaccard_pairs
 from recsys.hashing._minhash_lsh import MinHashLSH
-from recsys.hashing._persistence import IndexPersistenceMixin, csr_from_state, csr_state
 
 
-class LSHItemKNN(IndexPersistenceMixin, BaseRecommender):
+class LSHItemKNN(BaseRecommender):
     """Item kNN on Jaccard similarity of rater sets, with LSH instead of all pairs.
 
     MinHash LSH over each item's set of users proposes candidate pairs of
@@ -93,19 +92,8 @@ class LSHItemKNN(IndexPersistenceMixin, BaseRecommender):
         self.similarity_ = sp.csr_matrix((values[kept], (rows[kept], columns[kept])),
                                          shape=(self.n_items_, self.n_items_))
 
-    # Saved as flat CSR arrays (see _persistent_state), not as a sparse object.
-    _derived_attributes = ("similarity_",)
-
-    def _persistent_state(self):
-        return csr_state("similarity", self.similarity_)
-
-    def _restore_state(self, state):
-        similarity = csr_from_state("similarity", state)
-        if similarity.shape != (self.n_items_, self.n_items_):
-            raise ValueError(f"the saved similarity has shape {similarity.shape}, not "
-                             f"(n_items_, n_items_) = ({self.n_items_}, {self.n_items_}); "
-                             "the file is damaged.")
-        self.similarity_ = similarity
+    # save/load (BaseRecommender's) stores the sparse similarity_; load checks this shape.
+    _fitted_shapes: ClassVar[dict] = {"similarity_": ("n_items_", "n_items_")}
 
     def _score(self, X):
         return np.asarray((X @ self.similarity_.T).todense())

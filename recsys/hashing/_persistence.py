@@ -93,7 +93,7 @@ class IndexPersistenceMixin(PersistenceMixin):
         # Set for the length of the save only: the mixin writes public attributes.
         vars(self).update(state, state_names_=sorted(state))
         try:
-            super().save(path)
+            return super().save(path)
         finally:
             for name in [*state, "state_names_"]:
                 vars(self).pop(name, None)

@@ -69,6 +69,7 @@ class EASE(BaseRecommender):
     array([[1]])
     """
 
+    _fitted_shapes: ClassVar[dict] = {"coef_": ("n_items_", "n_items_")}
     _parameter_constraints: ClassVar[dict] = {
         "l2": [Interval(Real, 0, None, closed="neither")],
         "dtype": [type, str, np.dtype],

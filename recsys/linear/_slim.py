@@ -145,6 +145,7 @@ class SLIM(BaseRecommender):
     array([[1]])
     """
 
+    _fitted_shapes: ClassVar[dict] = {"coef_": ("n_items_", "n_items_")}
     _parameter_constraints: ClassVar[dict] = {
         "l1": [Interval(Real, 0, None, closed="left")],
         "l2": [Interval(Real, 0, None, closed="left")],

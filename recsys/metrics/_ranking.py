@@ -24,7 +24,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from recsys.utils import top_k
+from recsys.utils import check_positive_int, top_k
 from recsys.utils._validation import as_int64_indices
 
 # How many users ahead the lookup kernel asks for the ranked lists: enough
@@ -40,8 +40,7 @@ def check_ranking_inputs(y_true, y_pred, k):
     item ids of y_pred are checked by :func:`relevance_at_ranks`, during the
     lookup, rather than by separate passes here.
     """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
+    check_positive_int(k, "k")
     y_true = _as_relevance_matrix(y_true)
     y_pred = np.asarray(y_pred)
     if y_pred.ndim != 2:

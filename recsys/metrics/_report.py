@@ -11,6 +11,7 @@ from recsys.metrics._ndcg import _ndcg
 from recsys.metrics._precision import _precision
 from recsys.metrics._ranking import check_ranking_inputs, n_relevant, relevance_at_ranks
 from recsys.metrics._recall import _recall
+from recsys.utils import check_positive_int
 
 # Per-user metrics of the relevance at the top k ranks (k = its width).
 PER_USER_METRICS = {
@@ -64,8 +65,7 @@ def ranking_report(y_true, y_pred, metrics=("precision", "recall", "f1", "ndcg",
     if not ks:
         raise ValueError("ks must hold at least one cut-off.")
     for k in ks:
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise ValueError(f"every k must be a positive integer; got {k!r}.")
+        check_positive_int(k, "every k")
     y_true, y_pred = check_ranking_inputs(y_true, y_pred, max(ks))
     relevance = relevance_at_ranks(y_true, y_pred)
     has_relevant = n_relevant(y_true) > 0

@@ -5,6 +5,7 @@ import numbers
 import numpy as np
 
 from recsys.datasets import Interactions
+from recsys.utils import check_positive_int
 
 _SPLIT_BY = ("interaction", "user", "time")
 
@@ -128,8 +129,7 @@ def leave_last_out(data, n=1):
     True
     """
     data = _check_interactions(data, "leave_last_out")
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}.")
+    check_positive_int(n, "n")
     timestamps = _require_timestamps(data, "leave_last_out")
     # Latest first within each user; on equal times the later event counts as later.
     order = np.lexsort((np.arange(len(data)), timestamps, data.users))[::-1]

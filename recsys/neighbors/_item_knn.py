@@ -60,6 +60,7 @@ class ItemKNN(BaseRecommender):
     """
 
     _parameter_constraints = knn_parameter_constraints()
+    _fitted_shapes = {"similarity_": ("n_items_", "n_items_")}  # checked by load
 
     def __init__(self, k=100, similarity="cosine", shrink=0.0, alpha=0.5, normalize=True):
         self.k = k

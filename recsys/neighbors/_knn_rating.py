@@ -84,6 +84,19 @@ class _KNNRatingBase(BaseRatingPredictor):
         "shrinkage": [Interval(Real, 0, None, closed="left")],
     }
 
+    # Checked by load. Rows are users (columns items) when user_based, else the
+    # reverse; neighbours_ lists each column's raters, delimited by neighbour_indptr_.
+    _fitted_shapes: ClassVar[dict] = {
+        "similarity_": ("n_rows", "n_rows"), "neighbour_indptr_": ("n_columns + 1",),
+        "neighbours_": ("n_neighbours",), "neighbour_residuals_": ("n_neighbours",),
+    }
+    _fitted_indices: ClassVar[dict] = {"neighbours_": "n_rows"}
+    _fitted_indptrs: ClassVar[dict] = {"neighbour_indptr_": "neighbours_"}
+
+    def _fitted_dimensions(self, state):
+        return dict(zip(("n_rows", "n_columns"),
+                        self._switch(state["n_users_"], state["n_items_"]), strict=True))
+
     # ALS settings of the baselines behind pearson_baseline (Surprise's defaults).
     _baseline_options: ClassVar[dict] = {"reg_user": 15.0, "reg_item": 10.0, "n_epochs": 10}
 
@@ -230,6 +243,8 @@ class KNNWithMeans(_KNNRatingBase):
     >>> model.predict(data[["user", "item"]][:3]).shape
     (3,)
     """
+
+    _fitted_shapes: ClassVar[dict] = {"means_": ("n_rows",)}
 
     def _fit_offsets(self, users, items, ratings):
         rows, _ = self._switch(users, items)

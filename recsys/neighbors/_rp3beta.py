@@ -49,6 +49,7 @@ class RP3beta(BaseRecommender):
     array([[1, 2]])
     """
 
+    _fitted_shapes: ClassVar[dict] = {"similarity_": ("n_items_", "n_items_")}
     _parameter_constraints: ClassVar[dict] = {
         "alpha": [Interval(Real, 0, None, closed="left")],
         "beta": [Interval(Real, 0, None, closed="left")],

@@ -61,6 +61,14 @@ class SlopeOne(BaseRatingPredictor):
     3.0
     """
 
+    # Checked by load: user_items_ lists each user's rated items, delimited by user_indptr_.
+    _fitted_shapes: ClassVar[dict] = {
+        "deviation_": ("n_items_", "n_items_"), "support_": ("n_items_", "n_items_"),
+        "user_means_": ("n_users_",), "user_indptr_": ("n_users_ + 1",),
+        "user_items_": ("n_ratings",),
+    }
+    _fitted_indices: ClassVar[dict] = {"user_items_": "n_items_"}
+    _fitted_indptrs: ClassVar[dict] = {"user_indptr_": "user_items_"}
     _parameter_constraints: ClassVar[dict] = {"min_support": [Interval(Integral, 1, None, closed="left")]}
 
     def __init__(self, min_support=1):

@@ -61,6 +61,9 @@ class UserKNN(BaseRecommender):
     """
 
     _parameter_constraints = knn_parameter_constraints()
+    _fitted_shapes = {"user_items_": ("n_users", "n_items_")}  # checked by load
+    # Recomputed from user_items_ rather than saved (the weighting is no array).
+    _derived_attributes = ("weighting_", "user_vectors_")
 
     def __init__(self, k=100, similarity="cosine", shrink=0.0, alpha=0.5, normalize=True):
         self.k = k
@@ -71,8 +74,11 @@ class UserKNN(BaseRecommender):
 
     def _fit(self, X):
         self.user_items_ = X
-        self.weighting_ = VectorWeighting(self.similarity).fit(X)
-        self.user_vectors_ = self.weighting_.transform(X)
+        self._rebuild_derived()
+
+    def _rebuild_derived(self):
+        self.weighting_ = VectorWeighting(self.similarity).fit(self.user_items_)
+        self.user_vectors_ = self.weighting_.transform(self.user_items_)
 
     def _score(self, X):
         neighbours = top_k_similarity(

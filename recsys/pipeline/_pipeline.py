@@ -4,7 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline, make_pipeline
 
-from recsys.utils import check_interaction_matrix
+from recsys.utils import check_interaction_matrix, check_positive_int
 
 
 class RecommenderPipeline(Pipeline):
@@ -100,8 +100,7 @@ class RecommenderPipeline(Pipeline):
         seen = check_interaction_matrix(X, allow_empty=True)
         if _same_entries(seen, transformed):
             return recommender.recommend(transformed, n=n, exclude_seen=True, items=items)
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive integer; got {n!r}.")
+        check_positive_int(n, "n")
         extra = int(np.diff(seen.indptr).max(initial=0))
         ids, scores = recommender.recommend(transformed, n=n + extra, exclude_seen=False, items=items)
         return _drop_seen(ids, scores, seen, n)

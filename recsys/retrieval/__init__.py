@@ -4,7 +4,7 @@
 in faiss; :func:`retrieve_top_n` answers a model's top-N through such an index
 instead of scoring the whole catalogue, and :func:`make_retrieval_index` turns
 a model's ``retrieval=`` parameter into an index. A building block below the
-model packages (see ARCHITECTURE.md): it imports nothing of recsys.
+model packages (see ARCHITECTURE.md): of recsys it imports only ``recsys.utils``.
 """
 
 from recsys.retrieval._faiss import FaissNearestNeighbors

@@ -11,6 +11,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from recsys.utils import check_positive_int
+
 _METRICS = {"cosine": faiss.METRIC_INNER_PRODUCT, "ip": faiss.METRIC_INNER_PRODUCT, "l2": faiss.METRIC_L2}
 _NAMED_INDEXES = ("flat", "hnsw", "ivf", "ivfpq")
 # Graph degree of "hnsw" and its default search breadth, which keeps recall@10
@@ -183,8 +185,7 @@ class FaissNearestNeighbors(BaseEstimator):
         """
         check_is_fitted(self)
         n_neighbors = self.n_neighbors if n_neighbors is None else n_neighbors
-        if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, Integral) or n_neighbors < 1:
-            raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}.")
+        check_positive_int(n_neighbors, "n_neighbors")
         query_is_train = X is None
         available = self.n_samples_fit_ - query_is_train
         if n_neighbors > available:

@@ -4,22 +4,127 @@ A test declares::
 
     class TestMyModelSaveLoad(SaveLoadChecks):
         def make_estimator(self):
-            return MyModel(factors=8, random_state=0)
+            return MyModel(n_factors=8, random_state=0)
 
-and may override ``save_load_data()``: the arguments of ``fit`` (default: the
-matrix of :func:`contract_data` for an estimator with ``recommend``, the
+(or adds ``SaveLoadChecks`` to the bases of its contract test class) and may
+override ``save_load_data()``: the arguments of ``fit`` (default: the matrix
+of :func:`contract_data` for an estimator with ``recommend``, the
 (pairs, ratings) of :func:`rating_contract_data` otherwise). The checks hold
 for any estimator with ``save(path)`` and a class method ``load(path)``
 (e.g. :class:`recsys.utils.PersistenceMixin`).
+
+Besides the round trip, the checks damage the saved file in every way
+:func:`tampered_files` generates from it (each stored array given a wrong
+shape, a wrong dtype, a NaN, an index out of range) and require ``load`` to
+raise a ``ValueError`` that names the damaged attribute: a damaged model must
+fail on load, not later with an IndexError, a wrong answer or NaN scores.
 """
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.testing._contract import contract_data
 from recsys.testing._rating_contract import rating_contract_data
+
+
+def _read_archive(path):
+    with np.load(path, allow_pickle=False) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def _write_archive(entries, path):
+    np.savez(path, **entries)
+    return path
+
+
+def _attribute_of(key):
+    """The fitted attribute an archive entry stores (``attr:name``, ``sparse:name:part``)."""
+    return key.split(":")[1]
+
+
+def _declared_indices(model_class):
+    """The attributes model_class declares as indices or index pointers (empty if none)."""
+    names = set()
+    for klass in model_class.__mro__:
+        names.update(vars(klass).get("_fitted_indices", {}) or {})
+        names.update(vars(klass).get("_fitted_indptrs", {}) or {})
+    return names
+
+
+def _declared_nonfinite(model_class):
+    return {name for klass in model_class.__mro__
+            for name in (vars(klass).get("_fitted_nonfinite", ()) or ())}
+
+
+def _wrong_shape(array):
+    if array.ndim == 0:
+        return array.reshape(1)
+    if array.shape[-1] == 0:
+        return np.zeros((*array.shape[:-1], 1), dtype=array.dtype)
+    return np.delete(array, -1, axis=-1)
+
+
+def _wrong_dtype(array):
+    if array.dtype.kind == "f":
+        return array.astype(np.int64)
+    if array.dtype.kind in "iub":
+        return array.astype(np.float64)
+    return None
+
+
+def tampered_files(path, model_class):
+    """Yield (description, attribute, entries) for every damaged copy of a saved file.
+
+    For each stored array: (a) one entry shorter along its last axis,
+    (b) a wrong dtype (floats as int64, integers and booleans as float64),
+    (c) a NaN in a non-empty float array (unless the class declares the
+    attribute may hold NaN), (d) for the components of sparse matrices and
+    the attributes the class declares as indices or index pointers, -1 as
+    the first value and the dtype's largest value as the last. ``entries``
+    are the archive's arrays, ready for ``np.savez``; the header is left as
+    saved.
+    """
+    entries = _read_archive(path)
+    indices = _declared_indices(model_class)
+    nonfinite = _declared_nonfinite(model_class)
+    for key, array in entries.items():
+        if key == "__header__":
+            continue
+        name = _attribute_of(key)
+
+        def copy_with(replacement, key=key):
+            return {**entries, key: replacement}
+
+        yield f"{key}: shape {array.shape} -> {_wrong_shape(array).shape}", name, \
+            copy_with(_wrong_shape(array))
+        wrong = _wrong_dtype(array)
+        if wrong is not None:
+            yield f"{key}: dtype {array.dtype} -> {wrong.dtype}", name, copy_with(wrong)
+        if array.dtype.kind == "f" and array.size and name not in nonfinite:
+            poisoned = array.copy()
+            poisoned.flat[array.size // 2] = np.nan
+            yield f"{key}: NaN", name, copy_with(poisoned)
+        is_index = key.endswith((":indices", ":indptr")) or (key.startswith("attr:") and name in indices)
+        if is_index and array.size and array.dtype.kind in "iu":
+            for position, value in ((0, -1), (-1, np.iinfo(array.dtype).max)):
+                if value < 0 and array.dtype.kind == "u":
+                    continue
+                damaged = array.copy()
+                damaged.flat[position] = value
+                yield f"{key}: {value} at {position}", name, copy_with(damaged)
+
+
+def _rewrite_header(path, target, change):
+    entries = _read_archive(path)
+    header = json.loads(str(entries["__header__"]))
+    change(header)
+    entries["__header__"] = np.array(json.dumps(header))
+    return _write_archive(entries, target)
 
 
 class SaveLoadChecks:
@@ -60,17 +165,65 @@ class SaveLoadChecks:
         restored = type(model).load(path.with_name("model.npz"))
         np.testing.assert_array_equal(self._output(restored, data)[0], self._output(model, data)[0])
 
+    def test_save_returns_the_file_written(self, saved, tmp_path):
+        model, _, _ = saved
+        written = model.save(tmp_path / "again")
+        assert written == tmp_path / "again.npz" and written.is_file()
+
     def test_file_loads_without_pickle(self, saved):
         _, _, path = saved
         with np.load(path.with_name("model.npz"), allow_pickle=False) as archive:
             for key in archive.files:
                 assert archive[key] is not None  # reading raises if an entry needs pickle
 
+    def test_header_records_class_version_and_params(self, saved):
+        model, _, path = saved
+        with np.load(path.with_name("model.npz"), allow_pickle=False) as archive:
+            header = json.loads(str(archive["__header__"]))
+        from recsys import __version__
+
+        assert header["class"] == f"{type(model).__module__}:{type(model).__qualname__}"
+        assert header["recsys_version"] == __version__
+        assert set(header["params"]) == set(model.get_params(deep=False))
+
+    def test_string_ids_round_trip(self, tmp_path):
+        if hasattr(self.make_estimator(), "recommend"):
+            pytest.skip("recommenders take a users x items matrix, not ids")
+        pairs, ratings = self.save_load_data()[:2]
+        pairs = pd.DataFrame({column: "id-" + pd.Series(pairs[column]).astype(str).to_numpy()
+                              for column in pairs.columns})
+        model = self.make_estimator().fit(pairs, ratings)
+        model.save(tmp_path / "model")
+        restored = type(model).load(tmp_path / "model")
+        np.testing.assert_array_equal(restored.predict(pairs), model.predict(pairs))
+
     def test_load_into_another_class_says_so(self, saved):
         model, _, path = saved
         other = type(f"Not{type(model).__name__}", (type(model),), {})
-        with pytest.raises(ValueError, match=f"holds a {type(model).__name__}, not a {other.__name__}"):
+        with pytest.raises(ValueError, match=f"holds a .*{type(model).__name__}, not a .*{other.__name__}"):
             other.load(path)
+
+    def test_header_naming_another_class_says_so(self, saved, tmp_path):
+        model, _, path = saved
+        target = _rewrite_header(path.with_name("model.npz"), tmp_path / "other.npz",
+                                 lambda header: header.update({"class": "elsewhere:OtherModel"}))
+        with pytest.raises(ValueError, match=f"holds a elsewhere:OtherModel, not a .*{type(model).__name__}"):
+            type(model).load(target)
+
+    def test_newer_save_format_says_so(self, saved, tmp_path):
+        model, _, path = saved
+        target = _rewrite_header(path.with_name("model.npz"), tmp_path / "newer.npz",
+                                 lambda header: header.update({"format_version": 99,
+                                                               "recsys_version": "99.0"}))
+        with pytest.raises(ValueError, match=r"recsys 99\.0 in save format 99"):
+            type(model).load(target)
+
+    def test_unknown_parameter_says_so(self, saved, tmp_path):
+        model, _, path = saved
+        target = _rewrite_header(path.with_name("model.npz"), tmp_path / "param.npz",
+                                 lambda header: header["params"].update({"no_such_param": 1}))
+        with pytest.raises(ValueError, match="no_such_param"):
+            type(model).load(target)
 
     def test_save_unfitted_raises(self, tmp_path):
         with pytest.raises(NotFittedError):
@@ -79,3 +232,22 @@ class SaveLoadChecks:
     def test_load_a_missing_file_names_it(self, tmp_path):
         with pytest.raises(FileNotFoundError, match="absent"):
             type(self.make_estimator()).load(tmp_path / "absent")
+
+    def test_every_tampered_file_fails_on_load_naming_the_attribute(self, saved, tmp_path):
+        model, _, path = saved
+        cases = list(tampered_files(path.with_name("model.npz"), type(model)))
+        if not cases:
+            pytest.skip(f"{type(model).__name__} stores no arrays")
+        missed = []
+        for number, (description, attribute, entries) in enumerate(cases):
+            target = _write_archive(entries, tmp_path / f"tampered{number}.npz")
+            try:
+                type(model).load(target)
+            except ValueError as error:
+                if attribute not in str(error):
+                    missed.append(f"{description}: ValueError not naming {attribute}: {error}")
+            except Exception as error:  # noqa: BLE001 - any other error is what the check forbids
+                missed.append(f"{description}: {type(error).__name__}: {error}")
+            else:
+                missed.append(f"{description}: loaded")
+        assert not missed, f"{len(missed)} of {len(cases)} tampered files:\n" + "\n".join(missed)

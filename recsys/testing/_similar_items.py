@@ -90,7 +90,7 @@ class SimilarItemsChecks:
     @pytest.mark.parametrize("n", [0, -2, 2.0, True, "3"])
     def test_similar_items_rejects_bad_n(self, similar_fitted, n):
         model, _ = similar_fitted
-        with pytest.raises(ValueError, match="n must be an integer >= 1"):
+        with pytest.raises(ValueError, match="n must be a positive integer"):
             model.similar_items([0], n=n)
 
     def test_similar_items_needs_a_fitted_model(self):

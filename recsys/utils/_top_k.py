@@ -3,6 +3,8 @@
 import numpy as np
 import scipy.sparse as sp
 
+from recsys.utils._validation import check_positive_int
+
 
 def top_k(scores, k, exclude=None):
     """Return (ids, scores) of the k best entries of each row of a dense score matrix.
@@ -14,8 +16,7 @@ def top_k(scores, k, exclude=None):
     scores = np.asarray(scores)
     if scores.ndim != 2:
         raise ValueError(f"scores must be 2-d (users x items); got shape {scores.shape}.")
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer; got {k!r}.")
+    check_positive_int(k, "k")
     if not np.issubdtype(scores.dtype, np.floating):
         scores = scores.astype(np.float64)
     if not scores.flags.writeable:

@@ -299,5 +299,6 @@ def check_ratings(y, n_samples, name="y"):
 def check_positive_int(value, name, minimum=1):
     """Raise a clear error unless value is an integer >= minimum."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+        wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {wanted}; got {value!r}.")
     return int(value)

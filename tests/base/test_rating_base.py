@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from recsys.base import BaseRatingPredictor, DegenerateFitError
-from recsys.testing import RatingPredictorContract
+from recsys.testing import RatingPredictorContract, SaveLoadChecks
 
 
 class ItemMeanPredictor(BaseRatingPredictor):
@@ -23,7 +23,7 @@ class ItemMeanPredictor(BaseRatingPredictor):
         return self.global_mean_ + bias
 
 
-class TestItemMeanContract(RatingPredictorContract):
+class TestItemMeanContract(RatingPredictorContract, SaveLoadChecks):
     def make_estimator(self):
         return ItemMeanPredictor()
 

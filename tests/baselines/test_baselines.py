@@ -2,17 +2,17 @@ import numpy as np
 import scipy.sparse as sp
 
 from recsys.baselines import PopularityRecommender, RandomRecommender
-from recsys.testing import RecommenderContract
+from recsys.testing import RecommenderContract, SaveLoadChecks
 
 
-class TestPopularityContract(RecommenderContract):
+class TestPopularityContract(RecommenderContract, SaveLoadChecks):
     must_beat = "random"
 
     def make_estimator(self):
         return PopularityRecommender()
 
 
-class TestRandomContract(RecommenderContract):
+class TestRandomContract(RecommenderContract, SaveLoadChecks):
     batch_consistent = False
 
     def make_estimator(self):

@@ -2,11 +2,11 @@ import numpy as np
 import pytest
 
 from recsys.hashing import LSHItemKNN, pairwise_jaccard
-from recsys.testing import RecommenderContract
+from recsys.testing import RecommenderContract, SaveLoadChecks
 from recsys.testing._contract import contract_data
 
 
-class TestLSHItemKNNContract(RecommenderContract):
+class TestLSHItemKNNContract(RecommenderContract, SaveLoadChecks):
     must_beat = "random"
 
     def make_estimator(self):

@@ -120,7 +120,7 @@ def test_damaged_index_file_raises_naming_the_problem(tmp_path):
     with pytest.raises(ValueError, match=r"signatures_ has shape \(7, 8\).*damaged"):
         MinHashLSH.load(tmp_path / "damaged.npz")
     header = json.loads(str(contents["__header__"]))
-    header["attributes"]["encoder_kind_"] = "pickle"
+    header["attributes"]["encoder_kind_"]["value"] = "pickle"
     contents["__header__"] = np.array(json.dumps(header))
     contents["attr:signatures_"] = index._storage.signatures(list(range(7)))
     np.savez(tmp_path / "kind.npz", **contents)

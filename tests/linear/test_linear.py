@@ -5,17 +5,17 @@ from sklearn.linear_model import ElasticNet
 
 from recsys.datasets import make_interactions
 from recsys.linear import EASE, SLIM, _ease, _slim
-from recsys.testing import RecommenderContract
+from recsys.testing import RecommenderContract, SaveLoadChecks
 
 
-class TestEASEContract(RecommenderContract):
+class TestEASEContract(RecommenderContract, SaveLoadChecks):
     must_beat = "popularity"
 
     def make_estimator(self):
         return EASE(l2=50.0)
 
 
-class TestSLIMContract(RecommenderContract):
+class TestSLIMContract(RecommenderContract, SaveLoadChecks):
     must_beat = "popularity"
 
     def make_estimator(self):

@@ -9,27 +9,27 @@ from recsys.datasets import make_ratings
 from recsys.neighbors import KNNBaseline, KNNBasic, KNNWithMeans
 from recsys.neighbors._knn_rating import _neighbour_average
 from recsys.neighbors._rating_similarity import SIMILARITIES, rating_similarity
-from recsys.testing import RatingPredictorContract
+from recsys.testing import RatingPredictorContract, SaveLoadChecks
 
 MODELS = (KNNBasic, KNNWithMeans, KNNBaseline)
 
 
-class TestKNNBasicContract(RatingPredictorContract):
+class TestKNNBasicContract(RatingPredictorContract, SaveLoadChecks):
     def make_estimator(self):
         return KNNBasic(k=20)
 
 
-class TestKNNWithMeansContract(RatingPredictorContract):
+class TestKNNWithMeansContract(RatingPredictorContract, SaveLoadChecks):
     def make_estimator(self):
         return KNNWithMeans(k=20, sim="pearson")
 
 
-class TestKNNBaselineContract(RatingPredictorContract):
+class TestKNNBaselineContract(RatingPredictorContract, SaveLoadChecks):
     def make_estimator(self):
         return KNNBaseline(k=20, sim="pearson_baseline")
 
 
-class TestItemBasedKNNBaselineContract(RatingPredictorContract):
+class TestItemBasedKNNBaselineContract(RatingPredictorContract, SaveLoadChecks):
     def make_estimator(self):
         return KNNBaseline(k=20, sim="cosine", user_based=False)
 

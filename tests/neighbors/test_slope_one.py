@@ -6,10 +6,10 @@ import pytest
 
 from recsys.datasets import make_ratings
 from recsys.neighbors import SlopeOne
-from recsys.testing import RatingPredictorContract
+from recsys.testing import RatingPredictorContract, SaveLoadChecks
 
 
-class TestSlopeOneContract(RatingPredictorContract):
+class TestSlopeOneContract(RatingPredictorContract, SaveLoadChecks):
     def make_estimator(self):
         return SlopeOne()
 

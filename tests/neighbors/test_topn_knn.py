@@ -10,31 +10,31 @@ from recsys.neighbors._similarity import (
     top_k_product,
     top_k_similarity,
 )
-from recsys.testing import RecommenderContract
+from recsys.testing import RecommenderContract, SaveLoadChecks
 
 
-class TestItemKNNContract(RecommenderContract):
+class TestItemKNNContract(RecommenderContract, SaveLoadChecks):
     must_beat = "popularity"
 
     def make_estimator(self):
         return ItemKNN(k=30, similarity="cosine", shrink=2.0)
 
 
-class TestItemKNNBM25Contract(RecommenderContract):
+class TestItemKNNBM25Contract(RecommenderContract, SaveLoadChecks):
     must_beat = "popularity"
 
     def make_estimator(self):
         return ItemKNN(k=80, similarity="bm25")
 
 
-class TestUserKNNContract(RecommenderContract):
+class TestUserKNNContract(RecommenderContract, SaveLoadChecks):
     must_beat = "popularity"
 
     def make_estimator(self):
         return UserKNN(k=40, similarity="cosine")
 
 
-class TestRP3betaContract(RecommenderContract):
+class TestRP3betaContract(RecommenderContract, SaveLoadChecks):
     must_beat = "popularity"
 
     def make_estimator(self):
