@@ -2,6 +2,7 @@
 
 from recsys.ensemble._feature_weighted_stacking import FeatureWeightedStacking
 from recsys.ensemble._rank_fusion import RankFusion
+from recsys.ensemble._two_stage import TwoStageRecommender
 from recsys.ensemble._weighted_hybrid import WeightedHybrid
 
-__all__ = ["FeatureWeightedStacking", "RankFusion", "WeightedHybrid"]
+__all__ = ["FeatureWeightedStacking", "RankFusion", "TwoStageRecommender", "WeightedHybrid"]
