@@ -3,6 +3,7 @@
 import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.utils import get_tags
 
 from recsys.utils import check_interaction_matrix, check_positive_int
 
@@ -66,6 +67,19 @@ class RecommenderPipeline(Pipeline):
                 f"with a recommend method); got {type(recommender).__name__}. Use "
                 "sklearn.pipeline.Pipeline for other final estimators."
             )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # What the rows must be is decided by the first step that reads them;
+        # like any recommender, the pipeline needs no target and must be fitted.
+        try:
+            first = next(step for _, step in self.steps if step is not None and step != "passthrough")
+            tags.input_tags.positive_only = get_tags(first).input_tags.positive_only
+        except (StopIteration, TypeError, ValueError, AttributeError):
+            pass  # steps not validated yet: fit reports them
+        tags.requires_fit = True
+        tags.target_tags.required = False
+        return tags
 
     def _transform_rows(self, X):
         for _, _, transformer in self._iter(with_final=False):

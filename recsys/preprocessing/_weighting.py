@@ -1,5 +1,6 @@
 """Re-weighting of a users x items interaction matrix (BM25, TF-IDF, confidence)."""
 
+import warnings
 from numbers import Real
 from typing import ClassVar
 
@@ -122,6 +123,18 @@ class InteractionWeighter(PersistenceMixin, OneToOneFeatureMixin, TransformerMix
         self.mean_user_length_ = float(X.sum() / n_users)
         self.item_length_ = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
         self.mean_item_length_ = float(self.item_length_.mean())
+        if self.scheme in ("bm25", "tfidf"):
+            if self.documents == "users":
+                term_idf = self.item_idf_[X.indices]
+            else:
+                term_idf = _idf(n_items, np.diff(X.indptr))[np.diff(X.indptr) > 0]
+            if not term_idf.any():
+                warnings.warn(
+                    f"every {self.scheme} weight of the fit matrix is 0: each term is held by (nearly) "
+                    f"every document (documents={self.documents!r}), so its idf is 0. The matrix is "
+                    "too dense for this weighting; use scheme='confidence' or 'log'.",
+                    UserWarning, stacklevel=2,
+                )
         return self
 
     def transform(self, X):

@@ -1,5 +1,7 @@
 """RecommenderPipeline: the recommender contract, exclusion of untransformed seen items, grid search."""
 
+from typing import ClassVar
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -18,16 +20,32 @@ from recsys.pipeline import (
     make_recommender_pipeline,
 )
 from recsys.preprocessing import InteractionWeighter
-from recsys.testing import RecommenderContract, contract_data
+from recsys.testing import RecommenderContract, contract_data, expected_failed_checks
 from recsys.utils import top_k
 
 
 class TestWeightedItemKNNPipeline(RecommenderContract):
     must_beat = "random"
+    # A pipeline is not a BaseRecommender: take the recommenders' list (its
+    # input is validated by the same recsys.utils.check_interaction_matrix).
+    sklearn_expected_failures: ClassVar[dict] = {
+        **expected_failed_checks(ItemKNN()),
+        **dict.fromkeys(
+            ["check_estimators_overwrite_params", "check_dont_overwrite_parameters"],
+            "a scikit-learn Pipeline fits the estimators of its steps parameter in place, "
+            "as sklearn.pipeline.Pipeline itself does"),
+    }
 
     def make_estimator(self):
         return RecommenderPipeline([("bm25", InteractionWeighter("bm25", K1=1.2, B=0.75)),
                                     ("knn", ItemKNN(k=30))])
+
+    def make_sklearn_check_estimator(self):
+        # The checks fit on small dense matrices where every user holds every
+        # item: BM25's idf is 0 for all of them (InteractionWeighter warns), so
+        # the checks run on the confidence scheme instead.
+        return RecommenderPipeline([("confidence", InteractionWeighter("confidence")),
+                                    ("knn", ItemKNN(k=5))])
 
     def test_clone_keeps_params(self):
         # The deep parameters hold the steps, which clone replaces by new

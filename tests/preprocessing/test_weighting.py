@@ -98,6 +98,14 @@ def test_term_in_every_document_is_clipped_to_zero_and_kept_stored():
     assert (weighted.data >= 0).all()
 
 
+def test_all_zero_weights_warn():
+    dense = sp.csr_matrix(np.ones((4, 3)))
+    with pytest.warns(UserWarning, match="every bm25 weight of the fit matrix is 0"):
+        InteractionWeighter("bm25").fit(dense)
+    with pytest.warns(UserWarning, match="every tfidf weight"):
+        InteractionWeighter("tfidf", documents="users").fit(dense)
+
+
 def test_input_is_not_modified(counts):
     original = counts.copy()
     InteractionWeighter().fit(counts).transform(counts)
