@@ -116,3 +116,7 @@ class EASE(BaseRecommender):
 
     def _score(self, X):
         return X.astype(self.coef_.dtype) @ self.coef_
+
+    def _explain(self, history, item):
+        """Contribution of each history item j to the score of item: x_uj * B[j, item]."""
+        return history.data.astype(self.coef_.dtype) * self.coef_[history.indices, item]

@@ -220,3 +220,7 @@ class SLIM(BaseRecommender):
 
     def _score(self, X):
         return (X @ self.coef_).toarray()
+
+    def _explain(self, history, item):
+        """Contribution of each history item j to the score of item: x_uj * W[j, item]."""
+        return history.data * self.coef_[history.indices][:, [item]].toarray().ravel()

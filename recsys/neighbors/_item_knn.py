@@ -79,6 +79,10 @@ class ItemKNN(BaseRecommender):
     def _score(self, X):
         return (X @ self.similarity_.T).toarray()
 
+    def _explain(self, history, item):
+        """Contribution of each history item i to the score of item: x_ui * sim(item, i)."""
+        return history.data * self.similarity_[item].toarray().ravel()[history.indices]
+
     def similar_items(self, items, n=10):
         """Return the n most similar items of each of the given items, itself excluded.
 

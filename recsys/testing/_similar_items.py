@@ -11,12 +11,19 @@ them, and rejects bad queries with the same errors (see
 
 and may override ``fit_estimator(estimator, X)`` (default ``estimator.fit(X)``)
 and ``similar_items_data()`` (default :func:`contract_data`).
+
+A recommender (subclass of :class:`recsys.base.BaseRecommender`) also
+answers ``similar_item_ids(items, n=10)`` in the item ids of the
+``Interactions`` it was fitted on; the ``test_similar_item_ids_*`` checks fit
+it on the same data under string ids (through ``fit_estimator``) and skip
+estimators without that method.
 """
 
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
+from recsys.datasets import Interactions
 from recsys.testing._contract import contract_data
 
 
@@ -96,3 +103,33 @@ class SimilarItemsChecks:
     def test_similar_items_needs_a_fitted_model(self):
         with pytest.raises(NotFittedError):
             self.make_estimator().similar_items([0], n=3)
+
+    @pytest.fixture(scope="class")
+    def similar_fitted_on_ids(self):
+        X = self.similar_items_data()
+        data = Interactions.from_csr(X, user_ids=[f"user-{u}" for u in range(X.shape[0])],
+                                     item_ids=[f"item-{i}" for i in range(X.shape[1])])
+        model = self.fit_estimator(self.make_estimator(), data)
+        if not hasattr(model, "similar_item_ids"):
+            pytest.skip(f"{type(model).__name__} has no similar_item_ids (not a BaseRecommender)")
+        return model, data
+
+    def test_similar_item_ids_are_similar_items_in_ids(self, similar_fitted_on_ids):
+        model, data = similar_fitted_on_ids
+        queries = np.array([0, 3, data.n_items - 1])
+        ids, scores = model.similar_items(queries, n=data.n_items + 2)
+        table = model.similar_item_ids(data.item_ids[queries], n=data.n_items + 2)
+        assert list(table.columns) == ["item_id", "rank", "similar_item_id", "score"]
+        found = ids >= 0
+        assert len(table) == found.sum(), "padding (-1) is left out, never mapped to an id"
+        np.testing.assert_array_equal(table["item_id"], np.repeat(data.item_ids[queries], found.sum(1)))
+        np.testing.assert_array_equal(table["similar_item_id"], data.item_ids[ids[found]])
+        np.testing.assert_allclose(table["score"], scores[found])
+        np.testing.assert_array_equal(table["rank"], np.nonzero(found)[1] + 1)
+
+    def test_similar_item_ids_take_ids_not_indices(self, similar_fitted_on_ids):
+        model, _ = similar_fitted_on_ids
+        with pytest.raises(ValueError, match=r"item id\(s\) \[0\] are not items of the model"):
+            model.similar_item_ids([0], n=3)
+        with pytest.raises(ValueError, match="fitted on a matrix"):
+            self.fit_estimator(self.make_estimator(), self.similar_items_data()).similar_item_ids([0])
