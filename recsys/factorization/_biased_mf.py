@@ -1,6 +1,5 @@
 """Biased matrix factorisation trained by SGD (Funk / Koren "SVD")."""
 
-import os
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -14,7 +13,7 @@ from recsys.factorization._rating_common import (
     predict_biased_dot,
 )
 from recsys.factorization._sgd_kernels import biased_mf_stratified_epoch
-from recsys.utils import numba_threads
+from recsys.utils import idle_threads, numba_threads
 
 # Fixed, not tied to the machine's cores, so that a fit is the same on any machine
 # and for any n_threads; 16 blocks keep 2-16 threads busy with little waiting.
@@ -132,7 +131,7 @@ class BiasedMF(BaseRatingPredictor):
         user_bias, item_bias = np.zeros(self.n_users_), np.zeros(self.n_items_)
         offset = self.global_mean_ if self.biased else 0.0
         self.train_rmse_ = []
-        n_threads = _default_n_threads() if self.n_threads is None else self.n_threads
+        n_threads = idle_threads() if self.n_threads is None else self.n_threads
         with numba_threads(n_threads):
             for _ in range(self.n_epochs):
                 squared_errors = biased_mf_stratified_epoch(
@@ -153,27 +152,6 @@ class BiasedMF(BaseRatingPredictor):
     def _predict(self, users, items):
         return predict_biased_dot(users, items, self.global_mean_, self.user_bias_, self.item_bias_,
                                   self.user_factors_, self.item_factors_, biased=self.biased)
-
-
-def _default_n_threads():
-    """Threads for the stratified epochs: the usable cores, scaled down by how busy they are.
-
-    With a 1-minute load average L over C usable cores, ``C * C / max(L, C)``
-    threads: all C while the cores are not oversubscribed, down to 1 as L
-    grows, so that a thread is rarely descheduled between two barriers.
-    """
-    import numba
-
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    cores = max(1, min(cores, numba.config.NUMBA_NUM_THREADS))
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not available on this platform
-        return cores
-    return max(1, min(cores, int(cores * cores / max(load, cores))))
 
 
 class _BlockGrid:

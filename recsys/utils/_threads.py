@@ -1,5 +1,7 @@
 """Thread counts: numba's parallel kernels and the BLAS under numpy and scipy."""
 
+import os
+import time
 from contextlib import contextmanager
 from functools import cache
 
@@ -40,3 +42,50 @@ def limit_blas_threads():
     """
     with _blas_controller().limit(limits=1, user_api="blas"):
         yield
+
+
+def usable_cores():
+    """The cores this process may run on (its CPU affinity), capped by numba's thread pool."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, numba.config.NUMBA_NUM_THREADS))
+
+
+def _runnable_threads():
+    """Threads runnable on the machine at this instant, the caller included; None where unknown.
+
+    The fourth field of Linux's ``/proc/loadavg`` is ``runnable/total``.
+    """
+    try:
+        with open("/proc/loadavg") as loadavg:
+            return int(loadavg.read().split()[3].partition("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def idle_threads(samples=3, interval=0.002):
+    """Threads a barrier-synchronised parallel kernel can use without waiting on the others.
+
+    The usable cores minus the threads of other work runnable right now. A
+    kernel that ends each step in a barrier (BiasedMF's strata) runs at the
+    pace of its slowest thread: on 2 cores with one busy process, a second
+    thread is descheduled half the time and stalls every barrier, so one
+    thread is faster. The count of runnable threads is read at the moment
+    of the call, not the 1-minute load average, which lags and counts this
+    process's own earlier fits; the minimum over ``samples`` readings
+    ``interval`` seconds apart leaves out short bursts. Where the count is
+    unknown (not Linux), all usable cores.
+    """
+    cores = usable_cores()
+    readings = []
+    for sample in range(samples):
+        if sample:
+            time.sleep(interval)
+        runnable = _runnable_threads()
+        if runnable is None:
+            return cores
+        readings.append(runnable)
+    others = min(readings) - 1  # the calling thread is runnable while it reads
+    return max(1, min(cores, cores - others))

@@ -369,13 +369,31 @@ def test_nmf_oscillating_on_large_ratings_raises_with_the_fix():
     assert NMF(n_factors=8, random_state=0, biased=True).fit(X, 20.0 * y).predict(X).std() > 1.0
 
 
-@pytest.mark.parametrize("load, expected", [(0.0, 4), (4.0, 4), (8.0, 2), (40.0, 1)])
-def test_default_threads_shrink_when_the_cores_are_busy(monkeypatch, load, expected):
+@pytest.mark.parametrize("runnable, expected", [(1, 4), (2, 3), (4, 1), (40, 1)])
+def test_default_threads_leave_out_the_busy_cores(monkeypatch, runnable, expected):
     import numba
 
-    from recsys.factorization import _biased_mf
+    from recsys.utils import _threads
 
-    monkeypatch.setattr(_biased_mf.os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
-    monkeypatch.setattr(_biased_mf.os, "getloadavg", lambda: (load, load, load))
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: set(range(4)), raising=False)
+    monkeypatch.setattr(_threads, "_runnable_threads", lambda: runnable)
     monkeypatch.setattr(numba.config, "NUMBA_NUM_THREADS", 8)
-    assert _biased_mf._default_n_threads() == expected
+    assert _threads.idle_threads(interval=0) == expected
+
+
+def test_default_threads_ignore_a_short_burst(monkeypatch):
+    from recsys.utils import _threads
+
+    readings = iter([3, 1, 2])
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_threads, "_runnable_threads", lambda: next(readings))
+    assert _threads.idle_threads(interval=0) == 2
+
+
+def test_runnable_threads_read_on_linux():
+    from recsys.utils import _threads
+
+    runnable = _threads._runnable_threads()
+    if runnable is None:
+        pytest.skip("/proc/loadavg is not available on this platform")
+    assert runnable >= 1
