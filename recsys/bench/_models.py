@@ -14,6 +14,19 @@ the modules the factory needs (``requires``) and the peer library's import name.
 
 _SEEDED = {"random_state": 0}
 
+# Ensemble members with the ml100k-quality suite's tuned parameters (a suite's params replace them whole).
+_ENSEMBLE_MEMBERS = {
+    "ease": {"model": "ease", "l2": 200.0},
+    "als": {"model": "als", "factors": 128, "alpha": 1.0, "regularization": 10.0, "random_state": 0},
+    "item_knn": {"model": "item-knn", "similarity": "bm25", "k": 200, "shrink": 100.0},
+}
+_TWO_STAGE = {
+    "candidates": {"model": "ease", "l2": 200.0},
+    "scorers": {"als": _ENSEMBLE_MEMBERS["als"], "item_knn": _ENSEMBLE_MEMBERS["item_knn"],
+                "rp3beta": {"model": "rp3beta", "alpha": 0.5, "beta": 0.6, "k": 100}},
+    "n_candidates": 100, "random_state": 0,
+}
+
 #: recsys' own models: (name, factory, task, default_params, description)
 RECSYS_MODELS = (
     ("pop", "recsys.baselines:PopularityRecommender", "topn", {},
@@ -62,6 +75,14 @@ RECSYS_MODELS = (
      "pipeline: BM25 weighting (items as documents), item kNN on dot products (implicit's BM25Recommender)"),
     ("bm25-als", "recsys.pipeline:make_bm25_als", "topn", {"als__random_state": 0},
      "pipeline: BM25 weighting (K1=100, B=0.8), then implicit-feedback ALS"),
+    ("hybrid", "recsys.ensemble:make_hybrid", "topn", {"members": _ENSEMBLE_MEMBERS},
+     "weighted sum of per-user min-max normalised scores of EASE, ALS and item kNN"),
+    ("rrf", "recsys.ensemble:make_rank_fusion", "topn", {"members": _ENSEMBLE_MEMBERS},
+     "reciprocal rank fusion (k=60) of EASE, ALS and item kNN"),
+    ("two-stage", "recsys.ensemble:make_two_stage", "topn", _TWO_STAGE,
+     "EASE candidates reranked by gradient boosting on ALS/item-kNN/RP3beta scores and PairFeatures"),
+    ("two-stage-lambdarank", "recsys.ensemble:make_two_stage", "topn", {**_TWO_STAGE, "ranker": "lambdarank"},
+     "two-stage with LightGBM's LGBMRanker (lambdarank) as the reranker (ltr extra)"),
 )
 
 _IMPLICIT = "recsys.bench.peers.implicit"

@@ -134,7 +134,14 @@ class RecommenderEnsemble(_BaseComposition, BaseRecommender):
             delayed(clone(member).fit)(X) for member in members
         )
         self.estimators_ = fitted
-        self.named_estimators_ = Bunch(**dict(zip(names, fitted)))
+        self._rebuild_derived()
+
+    # A view of estimators_ by name: not saved, rebuilt after fit and load.
+    _derived_attributes = ("named_estimators_",)
+
+    def _rebuild_derived(self):
+        names, _ = self._active_members()
+        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_, strict=True)))
 
     def _ensemble_scores(self, rows, blocked, n, exclude_seen, items):
         """Dense (n_rows, n_items) scores of the ensemble for a block of rows, -inf where blocked."""
