@@ -34,6 +34,7 @@ import traceback
 from rich.console import Console
 from rich.table import Table
 
+from recsys.bench import _recommend_command
 from recsys.bench._metrics import DEFAULT_METRICS, parse_metrics
 from recsys.bench._protocols import MIN_FOLDS, PROTOCOLS
 from recsys.bench._registry import list_models
@@ -183,6 +184,8 @@ def build_parser():
     ann.add_argument("--output", help="write the markdown table to FILE.md")
     ann.add_argument("--plot", help="write the recall/queries-per-second plot to FILE.png")
     ann.add_argument("--data-home")
+
+    _recommend_command.add_parser(commands)
 
     # Before or after the command: recsys-bench -v run, recsys-bench run -v.
     verbose_help = f"log DEBUG lines and, on an error, its traceback (so does setting {DEBUG_ENV}=1)"
@@ -397,7 +400,7 @@ def main(argv=None):
         # Piped or captured output is read by programs and people alike: never truncate columns.
         console.width = max(console.width, 160)
     handlers = {"datasets": _cmd_datasets, "download": _cmd_download, "describe": _cmd_describe,
-                "models": _cmd_models, "ann": _cmd_ann}
+                "models": _cmd_models, "ann": _cmd_ann, "recommend": _recommend_command.run}
     # The library only logs; the command decides where the lines go, for its own duration.
     logger = logging.getLogger("recsys")
     log_console = Console(stderr=True)
