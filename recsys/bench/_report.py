@@ -68,11 +68,13 @@ def significance_caption(result):
 
 
 def title(result):
-    """The run in one line: suite, data set, protocol, folds, seed (and the baseline)."""
+    """The run in one line: suite, data set, protocol, folds, seed and the data set options."""
     meta = result.metadata
-    parts = [meta["dataset"], meta["protocol"], f"{meta['folds']} fold(s)", f"seed {meta['seed']}"]
+    parts = [meta["dataset"] or "unnamed data set", meta["protocol"], f"{meta['folds']} fold(s)",
+             f"seed {meta['seed']}"]
     if meta.get("suite") not in (None, "command-line"):
         parts.insert(0, f"suite {meta['suite']}")
+    parts += [f"{key} {value}" for key, value in (meta.get("dataset_options") or {}).items()]
     return " · ".join(parts)
 
 
@@ -210,27 +212,32 @@ def _check_folder(path, option):
 
 
 def plot(result, path):
+    """Write :func:`make_figure` of the result to a PNG file."""
+    check_plot_path(path)
+    make_figure(result).savefig(path, dpi=120)
+
+
+def make_figure(result):
     """A bar chart per metric (one facet each), model by model, with the fold std as error bars.
 
     The title names the suite, data set, protocol, folds and seed; with a
     baseline, bars of models that differ significantly from it carry the
-    table's marks.
+    table's marks. Returns a :class:`matplotlib.figure.Figure` outside pyplot
+    (no global backend change, nothing left open).
     """
-    check_plot_path(path)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from matplotlib.figure import Figure
 
     metrics = result.metadata["metrics"]
     rows = result.summary()
     labels = [row["label"] for row in rows]
     comparisons, alpha = _comparisons(result), result.metadata.get("alpha")
+    baseline = result.metadata.get("baseline")  # drawn in grey
     width = max(4.0, 0.55 * len(rows) + 1.5)
-    figure, axes = pyplot.subplots(1, len(metrics), figsize=(width * len(metrics), 4.2), squeeze=False)
+    figure = Figure(figsize=(width * len(metrics), 4.2))
+    axes = figure.subplots(1, len(metrics), squeeze=False)
     for axis, metric in zip(axes[0], metrics, strict=True):
         bars = axis.bar(labels, [row[metric] for row in rows], yerr=[row[f"{metric}_std"] for row in rows],
-                        capsize=3, color="tab:blue")
+                        capsize=3, color=["tab:gray" if label == baseline else "tab:blue" for label in labels])
         marks = [_marks(comparisons.get((label, metric)), alpha) for label in labels]
         if any(marks):
             axis.bar_label(bars, marks, padding=2)
@@ -244,5 +251,4 @@ def plot(result, path):
     caption = significance_caption(result)
     figure.suptitle(heading + (f"\n{caption}" if caption else ""), fontsize=9 if caption else 11)
     figure.tight_layout()
-    figure.savefig(path, dpi=120)
-    pyplot.close(figure)
+    return figure

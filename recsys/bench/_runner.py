@@ -140,10 +140,12 @@ def _fit_and_predict(estimator, task, fold, n):
 def _warm_up(spec, params, fold, n):
     """Fit and use a fresh model on a slice of the fold, untimed.
 
-    One-time costs of a process (numba loading its cached kernels, lazy
-    imports, first BLAS calls) then fall outside the timed pass, for recsys'
-    models and peers alike, so fold times are steady-state times. A warm-up
-    that fails on the small slice is skipped: the timed pass reports real errors.
+    One-time costs of a process (numba loading its cached kernels and
+    starting its threading layer on the first parallel call, lazy imports,
+    first BLAS calls) then fall outside the timed pass, for recsys' models
+    and peers alike, so fold times are steady-state times. A warm-up that
+    fails on the small slice is skipped (logged at DEBUG): the timed pass
+    reports real errors.
     """
     if spec.task == "topn":
         rows = slice(0, min(fold.train.shape[0], 500))
@@ -158,8 +160,9 @@ def _warm_up(spec, params, fold, n):
         warnings.simplefilter("ignore")
         try:
             _fit_and_predict(spec.build(**params), spec.task, sample, n)
-        except Exception:  # noqa: BLE001 - a warm-up never decides the outcome
-            return
+        except Exception as error:  # noqa: BLE001 - a warm-up never decides the outcome
+            logger.debug("warm-up of %s failed on its slice (%s: %s); the first fold may include one-time "
+                         "costs", spec.name, type(error).__name__, error)
 
 
 def _peak_memory(spec, params, fold, n):
@@ -251,6 +254,22 @@ def _log_finished(result, position, total, n_folds):
     scores = ", ".join(f"{name} {value:.4f}" for name, value in result.metrics.items())
     logger.info("[%d/%d] %s fold %d/%d: fit %.3f s, predict %.3f s, %s", position, total, result.label,
                 result.fold + 1, n_folds, result.fit_time, result.predict_time, scores)
+
+
+def _machine():
+    """Where the run happened; the load average says whether other work competed for the cores."""
+    machine = {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+               "cpu_count": os.cpu_count(), "python": sys.version.split()[0]}
+    if hasattr(os, "getloadavg"):
+        machine["load_average_1min"] = round(os.getloadavg()[0], 2)
+    numba = sys.modules.get("numba")
+    if numba is not None:
+        try:
+            # Set by the first parallel kernel; OpenMP's barriers stall when the cores are busy.
+            machine["numba_threading_layer"] = numba.threading_layer()
+        except ValueError:
+            pass  # no parallel kernel ran
+    return machine
 
 
 def _versions(models):
@@ -410,8 +429,7 @@ def run_benchmark(
         "metrics": [metric.label for metric in metric_list],
         "models": [{"label": entry.label, "name": entry.name, "params": entry.params,
                     "estimator": repr(spec.build(**entry.params))} for entry, spec in runnable],
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpu_count": os.cpu_count(), "python": sys.version.split()[0]},
+        "machine": _machine(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),  # noqa: UP017 (datetime.UTC is 3.11+)
         "versions": _versions([spec for _, spec in runnable]),
         "memory_note": "peak_memory is the tracemalloc peak during fit + recommend/predict (a second, untimed "

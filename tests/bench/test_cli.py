@@ -2,6 +2,8 @@
 
 import csv
 import json
+import logging
+import sys
 
 import numpy as np
 import pytest
@@ -228,6 +230,15 @@ def test_no_memory_skips_tracemalloc_and_leaves_the_column_out(tmp_path, capsys)
         (["--param", "lightgcn.layers=2"], "no model 'lightgcn'"),
         (["--param", "pop.colour=1"], "rejects its parameters"),
         (["--output", "result.xlsx"], "extension"),
+        (["--output", "no/such/folder/r.md"], "does not exist"),
+        (["--plot", "chart.jpg"], "PNG"),
+        (["--folds", "1"], "needs an integer >= 2"),
+        (["--seed", "-1"], "from 0 to 2**32 - 1"),
+        (["--n-jobs", "0"], "--n-jobs 0"),
+        (["--models", "popp"], "Did you mean pop"),
+        (["--baseline", "popp"], "--baseline 'popp' is not a model of this run. Did you mean pop?"),
+        (["--baseline", "pop", "--metrics", "catalog_coverage@10"], "list-level"),
+        (["--baseline", "pop", "--alpha", "5"], "between 0 and 1"),
     ],
 )
 def test_mistakes_get_one_clear_error(capsys, arguments, message):
@@ -235,15 +246,66 @@ def test_mistakes_get_one_clear_error(capsys, arguments, message):
     assert message in capsys.readouterr().err
 
 
-def test_mistakes_are_reported_before_the_data_set_is_loaded(capsys, monkeypatch):
+def test_mistakes_are_reported_before_the_data_set_is_loaded(capsys, monkeypatch, tmp_path):
     def refuse(*args, **kwargs):
         raise AssertionError("the data set was loaded before the command line was checked")
 
     monkeypatch.setattr(cli, "load_data", refuse)
     assert cli.main(["run", "--dataset", "ml-100k", "--models", "pop,nope"]) == 2
     assert cli.main(["run", "--dataset", "ml-100k", "--metrics", "ndgc@10"]) == 2
+    assert cli.main(["run", "--dataset", "ml-100k", "--baseline", "nope"]) == 2
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # makes "import matplotlib" fail
+    assert cli.main(["run", "--dataset", "ml-100k", "--plot", str(tmp_path / "chart.png")]) == 2
     err = capsys.readouterr().err
     assert "unknown model 'nope'" in err and "unknown ranking metric 'ndgc@10'" in err
+    assert "--baseline 'nope'" in err and "--plot needs matplotlib" in err
+
+
+def test_one_log_line_per_finished_model_and_fold_when_piped(capsys):
+    assert cli.main(["run", "--folds", "3", "--metrics", "ndcg@10"]) == 0
+    captured = capsys.readouterr()
+    lines = [line for line in captured.err.splitlines() if " fold " in line]
+    assert len(lines) == 6
+    assert "INFO [1/6] pop fold 1/3: fit " in lines[0] and "ndcg@10 0." in lines[0]
+    assert "[6/6] random fold 3/3" in lines[-1]
+    assert " fold " not in captured.out  # the table alone on stdout
+
+
+def test_quiet_keeps_warnings_only_and_leaves_logging_as_it_was(capsys):
+    logger = logging.getLogger("recsys")
+    before = (logger.level, logger.propagate, list(logger.handlers))
+    assert cli.main(["run", "--folds", "2", "-q"]) == 0
+    assert cli.main(["-q", "run", "--folds", "2"]) == 0
+    assert " fold " not in capsys.readouterr().err
+    assert (logger.level, logger.propagate, list(logger.handlers)) == before
+
+
+def test_baseline_marks_the_table_and_a_suite_can_name_it(capsys, tmp_path):
+    assert cli.main(["run", "--folds", "2", "--baseline", "pop"]) == 0
+    out = capsys.readouterr().out
+    assert "pop (baseline)" in out and "†‡" in out and "Wilcoxon" in out
+    suite = tmp_path / "suite.toml"
+    suite.write_text('[suite]\nname = "s"\nfolds = 2\nbaseline = "random"\n')
+    document = run_json(tmp_path, str(suite))
+    assert document["metadata"]["baseline"] == "random"
+    assert {c["label"] for c in document["comparisons"]} == {"pop"}
+
+
+def test_plot_has_a_facet_per_metric_and_names_the_run(tmp_path):
+    pytest.importorskip("matplotlib")
+    from recsys.bench import run_benchmark
+    from recsys.bench._report import make_figure
+
+    result = run_benchmark(SMALL_DATA["synthetic"](), ["pop", "random"], n_folds=2,
+                           metrics="ndcg@10,recall@20,catalog_coverage@10", trace_memory=False)
+    result.metadata.update(suite="my-suite", dataset_options={"binarize": 4.0})
+    result.compare("pop")
+    figure = make_figure(result)
+    assert [axis.get_title() for axis in figure.axes] == ["ndcg@10", "recall@20", "catalog_coverage@10"]
+    assert all(axis.get_ylabel().endswith("(mean ± std over folds)") for axis in figure.axes)
+    heading = figure.get_suptitle()
+    assert "suite my-suite" in heading and "strong" in heading and "binarize 4.0" in heading
+    assert "Wilcoxon" in heading
 
 
 def test_rating_model_under_a_topn_protocol_is_refused(capsys, rating_model):
