@@ -3,7 +3,9 @@
 import csv
 import json
 import logging
+import re
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -180,12 +182,23 @@ def test_suite_file_with_a_model_twice_and_command_line_overrides(tmp_path):
 
 @pytest.mark.parametrize("suite_name", ["synthetic.toml", "ml100k-topn.toml"])
 def test_shipped_suites_parse(suite_name):
-    from pathlib import Path
-
     from recsys.bench import load_suite
 
     suite = load_suite(Path(__file__).resolve().parents[2] / "benchmarks" / "suites" / suite_name)
     assert suite.protocol == "strong" and {entry.name for entry in suite.models} >= {"pop", "random"}
+
+
+SUITES = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "suites").glob("*.toml"))
+
+
+@pytest.mark.parametrize("path", SUITES, ids=[path.name for path in SUITES])
+def test_every_suite_parses_and_names_no_machine_path(path):
+    from recsys.bench import load_suite
+
+    assert load_suite(path).models
+    text = path.read_text(encoding="utf-8")
+    # The documented variable, never one machine's folder: RECSYS_DATA_HOME=<data home>
+    assert not re.search(r"RECSYS_DATA_HOME=[/~.]", text)
 
 
 def test_ratings_kfold_scores_a_rating_model(tmp_path, rating_model):
