@@ -144,3 +144,50 @@ def test_arrays_are_read_only(events):
     for array in (data.users, data.items, data.user_ids, data.item_ids, data.ratings):
         with pytest.raises(ValueError, match="read-only"):
             array[0] = array[0]
+
+
+# ------------------------------------------------------------------ approximate distinct counts
+def test_describe_counts_active_users_and_items(events):
+    data = Interactions.from_pandas(events, duplicates="last").subset(users=["a"])
+    summary = data.describe()
+    assert (summary["n_users"], summary["n_active_users"]) == (3, 1)
+    assert (summary["n_items"], summary["n_active_items"]) == (3, 2)
+
+
+@pytest.mark.parametrize("precision", [10, 14])
+@pytest.mark.parametrize("n_users, n_items, n_events", [(300, 200, 3_000), (60_000, 30_000, 200_000)])
+def test_approximate_describe_is_within_the_sketch_error(precision, n_users, n_items, n_events):
+    rng = np.random.default_rng(3)
+    pairs = np.unique(rng.integers(0, n_users * n_items, n_events))
+    data = Interactions(pairs // n_items, pairs % n_items,
+                        user_ids=np.arange(n_users), item_ids=np.arange(n_items))
+    # Leave some users without events, so that active < vocabulary.
+    data = data.subset(users=data.user_ids[: n_users * 2 // 3])
+    exact, sketched = data.describe(), data.describe(approximate=True, precision=precision)
+    assert "interactions_per_user" not in sketched
+    # Four standard errors of HyperLogLog++ (1.04 / sqrt(2**p) each); the data are fixed.
+    tolerance = 4 * 1.04 / np.sqrt(2**precision)
+    assert exact["n_active_users"] < data.n_users
+    for key in ("n_active_users", "n_active_items"):
+        assert sketched[key] == pytest.approx(exact[key], rel=tolerance), key
+    for key in ("n_users", "n_items", "n_interactions", "density"):
+        assert sketched[key] == exact[key]
+
+
+def test_hll_registers_match_datasketch_updates():
+    from datasketch import HyperLogLogPlusPlus
+
+    from recsys.datasets._interactions import _splitmix64, hll_registers
+
+    values = np.random.default_rng(0).integers(0, 50_000, 5_000)
+    sketch = HyperLogLogPlusPlus(p=8, hashfunc=lambda value: int(_splitmix64(np.array([value]))[0]))
+    for value in values:
+        sketch.update(int(value))
+    np.testing.assert_array_equal(hll_registers(values, 8), sketch.reg)
+
+
+@pytest.mark.parametrize("precision", [3, 19, 14.0, True])
+def test_approximate_describe_rejects_bad_precision(events, precision):
+    data = Interactions.from_pandas(events, duplicates="last")
+    with pytest.raises(ValueError, match="precision must be an integer from 4 to 18"):
+        data.describe(approximate=True, precision=precision)
