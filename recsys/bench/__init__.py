@@ -40,7 +40,32 @@ _EXPORTS = {
     "load_suite": "_suite",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "PROTOCOLS",
+    "BenchmarkResult",
+    "Comparison",
+    "FoldResult",
+    "Metric",
+    "ModelEntry",
+    "ModelSpec",
+    "RatingFold",
+    "Suite",
+    "TopNFold",
+    "apply_dataset_options",
+    "compare_to_baseline",
+    "evaluate_fold",
+    "get_model",
+    "holdout",
+    "leave_last_out",
+    "list_models",
+    "load_suite",
+    "make_folds",
+    "parse_metrics",
+    "ratings_kfold",
+    "register_model",
+    "run_benchmark",
+    "strong_generalization",
+]
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports on demand
     from recsys.bench._metrics import Metric, parse_metrics
@@ -55,7 +80,13 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
         strong_generalization,
     )
     from recsys.bench._registry import ModelSpec, get_model, list_models, register_model
-    from recsys.bench._runner import BenchmarkResult, FoldResult, ModelEntry, evaluate_fold, run_benchmark
+    from recsys.bench._runner import (
+        BenchmarkResult,
+        FoldResult,
+        ModelEntry,
+        evaluate_fold,
+        run_benchmark,
+    )
     from recsys.bench._significance import Comparison, compare_to_baseline
     from recsys.bench._suite import Suite, apply_dataset_options, load_suite
 

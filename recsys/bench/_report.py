@@ -8,6 +8,7 @@ and JSON outputs hold the effect sizes and p-values.
 
 import csv
 import json
+import math
 from pathlib import Path
 
 _COST_LABELS = {"fit_time": "fit (s)", "predict_time": "predict (s)", "peak_memory": "peak MiB"}
@@ -91,7 +92,7 @@ def rich_table(result):
 
 
 def _p(value):
-    return "nan" if value != value else f"{value:.2g}" if value < 1e-3 else f"{value:.3f}"
+    return "nan" if math.isnan(value) else f"{value:.2g}" if value < 1e-3 else f"{value:.3f}"
 
 
 def _significance_markdown(result):
@@ -117,8 +118,9 @@ def to_markdown(result):
     ]
     lines += ["| " + " | ".join(row) + " |" for row in _rows(result)]
     if result.comparisons is not None:
-        lines += ["", significance_caption(result), "", f"Against the baseline {meta['baseline']} (model minus "
-                  "baseline; Cohen's d of the paired differences):", "", *_significance_markdown(result)]
+        intro = (f"Against the baseline {meta['baseline']} (model minus baseline; Cohen's d of the paired "
+                 "differences):")
+        lines += ["", significance_caption(result), "", intro, "", *_significance_markdown(result)]
     if meta.get("command"):
         lines += ["", f"Command: `{meta['command']}`"]
     return "\n".join(lines) + "\n"

@@ -72,7 +72,8 @@ def load_suite(path):
     -------
     Suite
     """
-    from recsys.utils._toml import tomllib  # imports recsys.utils: only when a suite is read
+    # Imports recsys.utils (numba): only when a suite is read, not at start-up.
+    from recsys.utils._toml import tomllib
 
     path = Path(path)
     if not path.is_file():

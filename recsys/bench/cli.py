@@ -38,7 +38,13 @@ from recsys.bench import _recommend_command
 from recsys.bench._metrics import DEFAULT_METRICS, parse_metrics
 from recsys.bench._protocols import MIN_FOLDS, PROTOCOLS
 from recsys.bench._registry import list_models
-from recsys.bench._report import check_output_path, check_plot_path, plot, rich_table, write_output
+from recsys.bench._report import (
+    check_output_path,
+    check_plot_path,
+    plot,
+    rich_table,
+    write_output,
+)
 from recsys.bench._runner import ModelEntry, resolve_models, run_benchmark
 from recsys.bench._suite import Suite, apply_dataset_options, load_suite
 
@@ -68,7 +74,8 @@ def load_data(name, data_home=None, download=False):
 
 def parse_value(text):
     """A --param value as a TOML literal (``1``, ``0.5``, ``true``, ``[1, 2]``), else JSON, else a string."""
-    from recsys.utils._toml import tomllib  # imports recsys.utils (numba): not at start-up
+    # Imports recsys.utils (numba): only when a value is parsed, not at start-up.
+    from recsys.utils._toml import tomllib
 
     try:
         return tomllib.loads(f"value = {text}")["value"]
@@ -284,7 +291,13 @@ def _progress_factory(console):
         return None
 
     def start(total):
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         progress = Progress(TextColumn("running"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=console, transient=True)

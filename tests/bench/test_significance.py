@@ -119,8 +119,7 @@ def test_csv_and_json_carry_the_comparisons(result, tmp_path):
 
 @pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")
 def test_rating_runs_keep_per_user_errors_and_compare():
-    from recsys.bench import ModelEntry, register_model
-    from recsys.bench import _registry
+    from recsys.bench import ModelEntry, _registry, register_model
     from recsys.metrics import mae
 
     from .test_cli import ItemMeanPredictor
@@ -163,11 +162,11 @@ def test_t_test_p_values_equal_ranx_compare_on_the_same_runs(data):
         for row, user in enumerate(fold.users):
             relevant = fold.relevant[row].indices
             qrels[f"{fold.index}-{user}"] = {str(item): 1 for item in relevant}
-        for label in runs:
+        for label, run in runs.items():
             ids, _ = get_model(label).build().fit(fold.train).recommend(fold.query, n=10)
             for row, user in enumerate(fold.users):
                 ranked = [item for item in ids[row] if item >= 0]
-                runs[label][f"{fold.index}-{user}"] = {str(item): float(10 - rank) for rank, item in enumerate(ranked)}
+                run[f"{fold.index}-{user}"] = {str(item): float(10 - rank) for rank, item in enumerate(ranked)}
     report = ranx.compare(ranx.Qrels(qrels), [ranx.Run(runs[label], name=label) for label in runs],
                           metrics=["ndcg@10"], stat_test="student")
     for label in ("random", "item-knn"):
