@@ -29,6 +29,7 @@ LAYERS = {
     "hashing": 4,
     "linear": 4,
     "neighbors": 4,
+    "neural": 4,
     "pipeline": 5,
     "bench": 6,
     "testing": 6,

@@ -1,0 +1,32 @@
+"""Neural recommenders on PyTorch and Hugging Face transformers (the ``neural`` extra).
+
+Install with ``pip install "recsys[neural]"``; without it, importing this
+package raises an ImportError that says so. No other recsys module imports
+torch.
+
+SASRecConfig, SASRecModel  SASRec as a transformers config and model
+                           (registered with AutoConfig / AutoModel)
+SequentialRecommender      a recsys recommender training and serving SASRecModel
+gbce_beta                  the calibration exponent of gSASRec's gBCE loss
+"""
+
+import importlib
+
+for _module in ("torch", "transformers", "safetensors"):
+    try:
+        importlib.import_module(_module)
+    except ImportError as _error:
+        raise ImportError(
+            f"recsys.neural needs {_module!r}, which is not installed: install the 'neural' extra "
+            "with pip install \"recsys[neural]\" (torch, transformers, peft, safetensors)."
+        ) from _error
+
+from transformers import AutoConfig, AutoModel
+
+from recsys.neural._sasrec import SASRecConfig, SASRecModel, SASRecOutput, gbce_beta
+from recsys.neural._sequential import SequentialRecommender
+
+AutoConfig.register(SASRecConfig.model_type, SASRecConfig, exist_ok=True)
+AutoModel.register(SASRecConfig, SASRecModel, exist_ok=True)
+
+__all__ = ["SASRecConfig", "SASRecModel", "SASRecOutput", "SequentialRecommender", "gbce_beta"]
