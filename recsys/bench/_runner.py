@@ -398,7 +398,10 @@ def run_benchmark(
     for label, reason in skipped.items():
         if on_skip is not None:
             on_skip(label, reason)
+    started = time.perf_counter()
     folds = make_folds(protocol, data, n_folds, random_state)
+    logger.info("%d %s fold(s) made in %.1f s; %d model(s) to run on each", len(folds), protocol,
+                time.perf_counter() - started, len(runnable))
     tasks = [(spec, entry.params, entry.label, fold) for entry, spec in runnable for fold in folds]
     advance = progress(len(tasks)) if progress is not None else (lambda: None)
     if n_jobs == 1:

@@ -50,6 +50,9 @@ from recsys.bench._suite import Suite, apply_dataset_options, load_suite
 
 DEBUG_ENV = "RECSYS_DEBUG"
 
+# Not __name__: run as ``python -m recsys.bench.cli`` this module is __main__, outside the recsys logger.
+logger = logging.getLogger("recsys.bench.cli")
+
 
 class CommandError(Exception):
     """A mistake on the command line, reported in one line with exit status 2."""
@@ -366,6 +369,7 @@ def _cmd_run(args, console, argv, progress_console=None):
     except KeyError as error:
         raise CommandError(error.args[0]) from None
     data = apply_dataset_options(data, suite.dataset_options)
+    logger.info("%s: %d users, %d items, %d interactions", suite.dataset, data.n_users, data.n_items, len(data))
     result = run_benchmark(
         data, list(suite.models), protocol=suite.protocol, metrics=suite.metrics, n_folds=suite.folds,
         random_state=suite.seed, n_jobs=args.n_jobs, dataset_name=suite.dataset,
@@ -415,13 +419,13 @@ def main(argv=None):
     handlers = {"datasets": _cmd_datasets, "download": _cmd_download, "describe": _cmd_describe,
                 "models": _cmd_models, "ann": _cmd_ann, "recommend": _recommend_command.run}
     # The library only logs; the command decides where the lines go, for its own duration.
-    logger = logging.getLogger("recsys")
+    recsys_logger = logging.getLogger("recsys")
     log_console = Console(stderr=True)
     handler = _logging_handler(log_console, args.verbose, args.quiet)
-    saved = logger.level, logger.propagate
-    logger.addHandler(handler)
-    logger.setLevel(handler.level)
-    logger.propagate = False
+    saved = recsys_logger.level, recsys_logger.propagate
+    recsys_logger.addHandler(handler)
+    recsys_logger.setLevel(handler.level)
+    recsys_logger.propagate = False
     try:
         if args.command == "run":
             show_progress = not args.quiet and console.is_terminal and log_console.is_terminal
@@ -439,9 +443,9 @@ def main(argv=None):
         Console(stderr=True, soft_wrap=True).print(f"recsys-bench: error: {message}", highlight=False, markup=False)
         return 2
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved[0])
-        logger.propagate = saved[1]
+        recsys_logger.removeHandler(handler)
+        recsys_logger.setLevel(saved[0])
+        recsys_logger.propagate = saved[1]
     return 0
 
 
