@@ -31,8 +31,9 @@ class SequentialRecommender(BaseEstimator):
 
     ``recommend`` serves histories, folded in like every recsys recommender:
     an ``Interactions`` with timestamps holding the users' histories (its
-    item ids are matched to those of fit; the most recent ``max_len`` events
-    of each history are read), or a list of item-index sequences in time
+    item ids are matched to those of fit; the model reads the most recent
+    ``max_len`` events of each history, and ``exclude_seen`` excludes every
+    item of it), or a list of item-index sequences in time
     order (each at most ``max_len`` long). A users x items matrix is refused
     with a TypeError: it holds no order, and a sequence model fed an
     arbitrary order would give meaningless scores without saying so.
@@ -246,7 +247,8 @@ class SequentialRecommender(BaseEstimator):
         X : Interactions or list of sequences
             The histories to serve: an ``Interactions`` with timestamps in
             the item ids of fit (one row per user of its vocabulary, or of
-            ``users``; the last ``max_len`` events of each are read), or a
+            ``users``; the model reads the last ``max_len`` events of each,
+            ``exclude_seen`` excludes all of them), or a
             list of sequences of item indices in time order, each of 1 to
             ``max_len`` items.
         n : int, default=10
@@ -303,8 +305,9 @@ class SequentialRecommender(BaseEstimator):
         scores = np.empty((len(histories), model.config.n_items), dtype=np.float64)
         with torch.inference_mode():
             for start in range(0, len(histories), self.batch_size):
-                input_ids = _left_padded([history + 1 for history in histories[start:start + self.batch_size]],
-                                         device)
+                # The model reads the most recent max_len items; exclude_seen covers the whole history.
+                window = [history[-model.config.max_len:] + 1 for history in histories[start:start + self.batch_size]]
+                input_ids = _left_padded(window, device)
                 block = model.last_item_scores(input_ids, attention_mask=input_ids != PAD_TOKEN)
                 scores[start:start + len(input_ids)] = block.float().cpu().numpy()
         return scores
@@ -336,7 +339,7 @@ class SequentialRecommender(BaseEstimator):
             raise ValueError(f"{len(empty)} user(s) have an empty history, e.g. "
                              f"{np.asarray(X.user_ids)[empty[:5]].tolist()}: a sequential model needs at "
                              "least one event to predict the next. Pass users= with users that have events.")
-        return [column[sequences[row][-max_len:]].astype(np.int64) for row in rows]
+        return [column[sequences[row]].astype(np.int64) for row in rows]
 
 
 # ---------------------------------------------------------------------- helpers

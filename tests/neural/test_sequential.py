@@ -264,6 +264,9 @@ def test_long_histories_train_on_their_last_window_and_recommend_reads_the_last_
     ids, _ = fitted.recommend(remapped, n=3, exclude_seen=False)
     last_ten = data.item_index([f"i{i % N_ITEMS:02d}" for i in range(5, 15)])
     np.testing.assert_array_equal(ids, fitted.recommend([last_ten], n=3, exclude_seen=False)[0])
+    # exclude_seen covers the whole history, older than the window too.
+    unseen, _ = fitted.recommend(remapped, n=N_ITEMS)
+    assert set(unseen[0][unseen[0] >= 0]) == set(range(N_ITEMS)) - set(data.item_index(long_user.item_ids))
 
 
 # ---------------------------------------------------------------------- bad input
