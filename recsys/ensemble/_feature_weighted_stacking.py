@@ -39,9 +39,31 @@ def _fit_fold(members, meta_features, X, y, train, test):
             [clone(member).fit(X_train, y[train]).predict(X_test) for member in members])
         features = None
         if meta_features is not None:
-            features = np.asarray(clone(meta_features).fit(X_train, y[train]).transform(X_test),
+            features = np.asarray(_fit_meta_features(meta_features, X_train, y[train]).transform(X_test),
                                   dtype=np.float64)
     return test, predictions, features
+
+
+def _fit_meta_features(meta_features, X, y):
+    """A clone of the meta-feature transformer fitted on the pairs X and their ratings y.
+
+    ``PairFeatures`` (alone or as a pipeline step) reads ratings from a column
+    of its fit DataFrame and ignores ``y``: a transformer with a ``rating_col``
+    parameter therefore gets the ratings as that column of a copy of X, or its
+    rating statistics would be missing.
+    """
+    transformer = clone(meta_features)
+    rating_cols = {value for key, value in transformer.get_params(deep=True).items()
+                   if (key == "rating_col" or key.endswith("__rating_col")) and isinstance(value, str)}
+    if len(rating_cols) == 1 and isinstance(X, pd.DataFrame):
+        (rating_col,) = rating_cols
+        if rating_col in X.columns:
+            raise ValueError(
+                f"X already has a column {rating_col!r}, the meta-features' rating_col; the blend puts "
+                "the ratings y there. Pass only the (user, item) columns."
+            )
+        X = X.assign(**{rating_col: np.asarray(y)})
+    return transformer.fit(X, y)
 
 
 class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
@@ -74,7 +96,10 @@ class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
     meta_features : transformer or None, default=None
         Fitted on (pairs, ratings) and applied to pairs; returns an array of
         shape (n_pairs, n_features), e.g. ``recsys.preprocessing.PairFeatures``
-        with support counts. None uses no meta-feature: the blend weights are
+        (``time=False``) with support counts and rating statistics. A
+        transformer with a ``rating_col`` parameter (``PairFeatures``, or a
+        pipeline holding it) is fitted on a DataFrame X with the ratings added
+        as that column, since that is where it reads them. None uses no meta-feature: the blend weights are
         then constant, a plain linear stack.
     final_estimator : regressor or None, default=None
         The blender; None is ``RidgeCV(alphas=np.logspace(-2, 4, 13))``.
@@ -238,7 +263,7 @@ class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
 
         self.estimators_ = [clone(member).fit(X, ratings) for member in members]
         self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
-        self.meta_features_ = (clone(self.meta_features).fit(X, ratings)
+        self.meta_features_ = (_fit_meta_features(self.meta_features, X, ratings)
                                if self.meta_features is not None else None)
         self.scaler_ = StandardScaler().fit(features[blended_rows]) if features is not None else None
         self.feature_names_in_blender_ = self._blender_feature_names(names, features)

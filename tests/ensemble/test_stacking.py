@@ -223,3 +223,30 @@ def test_blend_weights_need_a_linear_blender(data):
                                     feature_weighting=False, cv=2).fit(*data)
     with pytest.raises(ValueError, match="linear blender"):
         blend.blend_weights(data[0][:3])
+
+
+# ------------------------------------------------------------------ PairFeatures as meta-features
+@pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")
+def test_pair_features_get_the_ratings_of_each_training_fold(data):
+    from sklearn.pipeline import make_pipeline
+
+    from recsys.preprocessing import PairFeatures
+
+    X, y = data
+    X = pd.DataFrame(np.asarray(X), columns=["user", "item"])
+    for meta_features in (PairFeatures(time=False),
+                          make_pipeline(PairFeatures(time=False), FunctionTransformer(np.log1p))):
+        blend = FeatureWeightedStacking(members(), meta_features=meta_features, cv=3).fit(X, y)
+        names = list(blend.feature_names_in_blender_)
+        if not hasattr(meta_features, "steps"):
+            assert {"user_rating_mean", "item_rating_std", "mf*user_rating_std"} <= set(names)
+            # Fitted on all of X: its user means are the users' mean ratings.
+            means = pd.Series(y).groupby(X["user"].to_numpy()).mean()
+            features = blend.meta_features_.transform(X.iloc[:30])
+            np.testing.assert_allclose(features[:, names.index("user_rating_mean") - 3],
+                                       means.loc[X["user"].iloc[:30]].to_numpy())
+        else:
+            # Seven columns: counts, rating statistics and popularity rank, not counts alone.
+            assert blend.scaler_.n_features_in_ == 7
+        assert "rating" not in X.columns  # the caller's frame is untouched
+        assert np.isfinite(blend.predict(X.iloc[:20])).all()
