@@ -46,3 +46,20 @@ def _keep_numba_cache_out_of_the_package():
 
 
 _keep_numba_cache_out_of_the_package()
+
+
+def _let_waiting_threads_sleep():
+    """Make OpenMP threads sleep at a barrier instead of spinning, unless the user chose.
+
+    numba's default threading layer is OpenMP, whose threads spin at the end of each
+    parallel region by default. recsys' parallel SGD ends each of its 16 strata per
+    epoch in such a barrier: beside one other busy process on 2 cores, the spinning
+    threads took the cores from the one still working, and two threads fitted BiasedMF
+    on 100,000 ratings in 9.0 s against 0.47 s with passive waiting (benchmarks/
+    under_load.py). Sleeping at a barrier costs microseconds on idle cores. libgomp reads
+    the variable when numba first starts its thread pool, which happens after this.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
+_let_waiting_threads_sleep()

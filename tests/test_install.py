@@ -128,3 +128,16 @@ def test_install_run_uninstall_then_editable_install(tmp_path):
     imported_from = _python(python, "from recsys.metrics import mrr_at_k; import recsys; print(recsys.__file__)",
                             environment, tmp_path)
     assert Path(imported_from) == source / "recsys" / "__init__.py"
+
+
+@pytest.mark.parametrize("chosen, expected", [(None, "PASSIVE"), ("active", "active")])
+def test_openmp_threads_wait_passively_unless_the_user_chose(chosen, expected):
+    # numba's OpenMP layer spinning at barriers made two-thread BiasedMF fits ~20x slower
+    # beside a busy process (benchmarks/under_load.py).
+    environment = {key: value for key, value in os.environ.items() if key != "OMP_WAIT_POLICY"}
+    if chosen is not None:
+        environment["OMP_WAIT_POLICY"] = chosen
+    code = "import os, recsys; print(os.environ['OMP_WAIT_POLICY'])"
+    completed = subprocess.run([sys.executable, "-c", code], check=True, env=environment,
+                               capture_output=True, text=True)
+    assert completed.stdout.strip() == expected
