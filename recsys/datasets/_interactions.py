@@ -202,6 +202,50 @@ class Interactions:
         )
 
     @classmethod
+    def from_parquet(cls, path, user_col="user", item_col="item", rating_col=None, time_col=None,
+                     weight_col=None, duplicates="error", *, dropna=False):
+        """Build interactions from a parquet file or a directory of parquet shards.
+
+        The files are read as one pyarrow dataset, projected on the named
+        columns (the others are never read), then built as by
+        :meth:`from_pandas`, whose checks and duplicate policies apply.
+
+        Parameters
+        ----------
+        path : str or path
+            A parquet file, or a directory whose parquet files (searched
+            recursively; names starting with ``.`` or ``_`` are skipped) share
+            one schema.
+        user_col, item_col, rating_col, time_col, weight_col, duplicates, dropna
+            As in :meth:`from_pandas`.
+
+        Returns
+        -------
+        Interactions
+
+        Examples
+        --------
+        >>> import tempfile, pandas as pd
+        >>> from recsys.datasets import Interactions
+        >>> folder = tempfile.mkdtemp()
+        >>> pd.DataFrame({"user": [1, 2], "item": ["x", "y"], "note": ["", ""]}).to_parquet(
+        ...     f"{folder}/part-0.parquet")
+        >>> Interactions.from_parquet(folder).n_users
+        2
+        """
+        import pyarrow.dataset as ds
+
+        dataset = ds.dataset(path, format="parquet")
+        named = list(dict.fromkeys(column for column in (user_col, item_col, rating_col, time_col, weight_col)
+                                   if column is not None))
+        missing = [column for column in named if column not in dataset.schema.names]
+        if missing:
+            raise KeyError(f"column(s) {missing} are not in the parquet data at {path}; "
+                           f"its columns are {dataset.schema.names}.")
+        return cls.from_pandas(dataset.to_table(columns=named).to_pandas(), user_col, item_col, rating_col,
+                               time_col, weight_col, duplicates, dropna=dropna)
+
+    @classmethod
     def from_csr(cls, X, user_ids=None, item_ids=None, values_as="weight"):
         """Build interactions from the stored entries of a users x items matrix.
 
