@@ -7,6 +7,7 @@ torch.
 SASRecConfig, SASRecModel  SASRec as a transformers config and model
                            (registered with AutoConfig / AutoModel)
 SequentialRecommender      a recsys recommender training and serving SASRecModel
+TransformerEmbedder        texts to sentence embeddings (a scikit-learn transformer)
 gbce_beta                  the calibration exponent of gSASRec's gBCE loss
 """
 
@@ -25,8 +26,10 @@ from transformers import AutoConfig, AutoModel
 
 from recsys.neural._sasrec import SASRecConfig, SASRecModel, SASRecOutput, gbce_beta
 from recsys.neural._sequential import SequentialRecommender
+from recsys.neural._text import TransformerEmbedder
 
 AutoConfig.register(SASRecConfig.model_type, SASRecConfig, exist_ok=True)
 AutoModel.register(SASRecConfig, SASRecModel, exist_ok=True)
 
-__all__ = ["SASRecConfig", "SASRecModel", "SASRecOutput", "SequentialRecommender", "gbce_beta"]
+__all__ = ["SASRecConfig", "SASRecModel", "SASRecOutput", "SequentialRecommender", "TransformerEmbedder",
+           "gbce_beta"]
