@@ -138,6 +138,10 @@ class RecommenderEnsemble(_BaseComposition, BaseRecommender):
 
     # A view of estimators_ by name: not saved, rebuilt after fit and load.
     _derived_attributes = ("named_estimators_",)
+    _fitted_shapes = {"weights_": ("n_members",)}  # checked by load: one weight per fitted member
+
+    def _fitted_dimensions(self, state):
+        return {"n_members": len(state["estimators_"])}
 
     def _rebuild_derived(self):
         names, _ = self._active_members()

@@ -5,10 +5,10 @@ import scipy.sparse as sp
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils import get_tags
 
-from recsys.utils import check_interaction_matrix, check_positive_int
+from recsys.utils import PersistenceMixin, check_interaction_matrix, check_positive_int
 
 
-class RecommenderPipeline(Pipeline):
+class RecommenderPipeline(PersistenceMixin, Pipeline):
     """Transformers of the interaction matrix followed by a recommender.
 
     ``fit(X)`` fits each transformer and gives the recommender the transformed

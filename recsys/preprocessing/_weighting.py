@@ -84,6 +84,8 @@ class InteractionWeighter(PersistenceMixin, OneToOneFeatureMixin, TransformerMix
     array([121.,   0.,  41.])
     """
 
+    _fitted_shapes: ClassVar[dict] = {"item_idf_": ("n_features_in_",),  # checked by load
+                                      "item_length_": ("n_features_in_",)}
     _parameter_constraints: ClassVar[dict] = {
         "scheme": [StrOptions(set(SCHEMES))],
         "K1": [Interval(Real, 0, None, closed="left")],

@@ -11,7 +11,14 @@ A saved file is a numpy ``.npz`` archive read with ``allow_pickle=False``:
   container type recorded in the header).
 
 Python scalars, lists and dicts are stored in the header as JSON, arrays of
-Python objects (string ids) as JSON lists, a ``pandas.Index`` as its values.
+Python objects (string ids) as JSON lists, a ``pandas.Index`` as its values,
+numpy dtype parameters by name. Estimators nested in the parameters (the
+steps of a pipeline, the members of an ensemble) or in the fitted attributes
+(``estimators_``) are stored the same way under their own names
+(``estimators_/0/item_factors_``); on load their class is created only if
+it is a scikit-learn estimator of recsys, of scikit-learn or of a module the
+caller has already imported, so a file never makes load import a module
+or call anything of its choosing.
 
 ``load`` checks what it reads before the model is used, so a damaged or
 tampered file fails there, with a ``ValueError`` naming the attribute, and
@@ -47,15 +54,18 @@ not later with an IndexError, a wrong answer or NaN scores:
   defines them in ``_fitted_dimensions(state)``.
 """
 
+import importlib
 import json
 import math
 import os
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from recsys import __version__
@@ -109,22 +119,79 @@ def _json_exact(value):
     return json.loads(json.dumps(value))
 
 
-def _encode_attribute(owner, name, value, arrays):
-    """Describe the fitted attribute name for the header; its arrays go into ``arrays``."""
+def _is_estimator(value):
+    return isinstance(value, BaseEstimator)
+
+
+def _is_dtype_like(value):
+    return isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))
+
+
+def _encode_param(owner, key, value, arrays):
+    """A constructor parameter as JSON; dtypes, tuples, dicts and estimators tagged."""
+    if _is_dtype_like(value):
+        # dtype=np.float32 and dtype=np.dtype("float32") come back as they were given.
+        return {"__dtype__": np.dtype(value).name,
+                "form": "dtype" if isinstance(value, np.dtype) else "type"}
+    if _is_estimator(value):
+        return {"__estimator__": _encode_estimator(value, arrays, f"{key}/")}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode_param(owner, f"{key}/{i}", item, arrays)
+                              for i, item in enumerate(value)]}
+    if isinstance(value, list):
+        return [_encode_param(owner, f"{key}/{i}", item, arrays) for i, item in enumerate(value)]
+    if isinstance(value, dict) and all(isinstance(name, str) for name in value):
+        return {"__dict__": {name: _encode_param(owner, f"{key}/{name}", item, arrays)
+                             for name, item in value.items()}}
+    try:
+        return _json_exact(value.item() if isinstance(value, np.generic) else value)
+    except TypeError:
+        raise ValueError(
+            f"cannot save {owner}: parameter {key}={value!r} is not a JSON value; set it to an "
+            "int, float, str, bool, None, a numpy dtype or an estimator before saving."
+        ) from None
+
+
+def _encode_estimator(estimator, arrays, prefix):
+    """Class, parameters and public fitted attributes of estimator; its arrays go into ``arrays``.
+
+    ``prefix`` names the estimator inside the file ("" for the saved model,
+    ``"estimators_/0/"`` for a member), so every entry has a name of its own.
+    """
+    owner = type(estimator).__name__
+    derived = getattr(estimator, "_derived_attributes", ())
+    return {
+        "class": _qualified_name(type(estimator)),
+        "params": {name: _encode_param(owner, f"{prefix}{name}", value, arrays)
+                   for name, value in estimator.get_params(deep=False).items()},
+        "attributes": {name: _encode_attribute(owner, f"{prefix}{name}", value, arrays)
+                       for name, value in vars(estimator).items()
+                       if name.endswith("_") and not name.startswith("_") and name not in derived},
+    }
+
+
+def _encode_attribute(owner, key, value, arrays):
+    """Describe the fitted attribute ``key`` for the header; its arrays go into ``arrays``."""
     if isinstance(value, pd.Index):
-        described = _encode_attribute(owner, name, value.to_numpy(), arrays)
+        described = _encode_attribute(owner, key, value.to_numpy(), arrays)
         return {**described, "index": True}
     if sp.issparse(value):
         stored = value if value.format in ("csr", "csc") else value.tocsr()
         for part in ("data", "indices", "indptr"):
-            arrays[f"sparse:{name}:{part}"] = getattr(stored, part)
+            arrays[f"sparse:{key}:{part}"] = getattr(stored, part)
         return {"kind": "sparse", "format": value.format, "stored_format": stored.format,
                 "shape": [int(n) for n in stored.shape], "sparray": isinstance(value, sp.sparray),
                 "dtypes": {part: getattr(stored, part).dtype.str
                            for part in ("data", "indices", "indptr")}}
     if isinstance(value, np.ndarray) and value.dtype != object:
-        arrays[f"attr:{name}"] = value
+        arrays[f"attr:{key}"] = value
         return {"kind": "array", "dtype": value.dtype.str}
+    if _is_estimator(value):
+        check_is_fitted(value)
+        return {"kind": "estimator", **_encode_estimator(value, arrays, f"{key}/")}
+    if isinstance(value, list) and any(_is_estimator(item) for item in value):
+        return {"kind": "list", "items": [_encode_attribute(owner, f"{key}/{i}", item, arrays)
+                                          for i, item in enumerate(value)]}
     if isinstance(value, np.ndarray):
         values = value.tolist()
         try:
@@ -133,7 +200,7 @@ def _encode_attribute(owner, name, value, arrays):
             exact = False
         if not exact:
             raise ValueError(
-                f"cannot save {owner}: fitted attribute {name} holds objects that JSON cannot "
+                f"cannot save {owner}: fitted attribute {key} holds objects that JSON cannot "
                 "store exactly; ids must be str, int, float, bool or None to be saved."
             )
         return {"kind": "object_array", "shape": list(value.shape), "values": values}
@@ -143,47 +210,49 @@ def _encode_attribute(owner, name, value, arrays):
         return {"kind": "json", "value": _json_exact(value)}
     except TypeError:
         raise ValueError(
-            f"cannot save {owner}: fitted attribute {name} of type {type(value).__name__} is "
-            "neither a numpy array, a scipy.sparse matrix nor a JSON value; declare it in "
-            "_derived_attributes and rebuild it in _rebuild_derived."
+            f"cannot save {owner}: fitted attribute {key} of type {type(value).__name__} is "
+            "neither a numpy array, a scipy.sparse matrix, an estimator nor a JSON value; "
+            "declare it in _derived_attributes and rebuild it in _rebuild_derived."
         ) from None
 
 
-def _stored(entries, key, dtype, path, name):
+def _stored(entries, key, dtype, path):
     if key not in entries:
+        name = key.split(":")[1]
         raise _damaged(path, name, f"is missing from the archive (no entry {key})")
     array = entries[key]
     if dtype is not None and array.dtype.str != dtype:
-        raise _damaged(path, name, f"has dtype {array.dtype}, but was saved as {np.dtype(dtype)}")
+        raise _damaged(path, key.split(":")[1],
+                       f"has dtype {array.dtype}, but was saved as {np.dtype(dtype)}")
     return array
 
 
-def _decode_sparse(described, entries, path, name):
+def _decode_sparse(described, entries, path, key):
     data, indices, indptr = (
-        _stored(entries, f"sparse:{name}:{part}", described["dtypes"][part], path, name)
+        _stored(entries, f"sparse:{key}:{part}", described["dtypes"][part], path)
         for part in ("data", "indices", "indptr"))
     shape = described.get("shape")
     if (not isinstance(shape, list) or len(shape) != 2
             or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape)):
-        raise _damaged(path, name, f"has an invalid sparse shape {shape!r}")
+        raise _damaged(path, key, f"has an invalid sparse shape {shape!r}")
     stored_format = described.get("stored_format")
     if stored_format not in ("csr", "csc"):
-        raise _damaged(path, name, f"has an unknown sparse format {stored_format!r}")
+        raise _damaged(path, key, f"has an unknown sparse format {stored_format!r}")
     n_major, n_minor = shape if stored_format == "csr" else shape[::-1]
     for part, array in (("data", data), ("indices", indices), ("indptr", indptr)):
         if array.ndim != 1:
-            raise _damaged(path, name, f"has a {array.ndim}-d {part} array; it must be 1-d")
+            raise _damaged(path, key, f"has a {array.ndim}-d {part} array; it must be 1-d")
     if indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
-        raise _damaged(path, name, "has non-integer sparse indices or index pointers")
+        raise _damaged(path, key, "has non-integer sparse indices or index pointers")
     if len(indptr) != n_major + 1 or len(indices) != len(data):
-        raise _damaged(path, name, f"has sparse components of lengths {len(data)} (data), "
+        raise _damaged(path, key, f"has sparse components of lengths {len(data)} (data), "
                        f"{len(indices)} (indices), {len(indptr)} (indptr) that do not fit "
                        f"its shape {tuple(shape)}")
     if indptr[0] != 0 or indptr[-1] != len(indices) or (np.diff(indptr) < 0).any():
-        raise _damaged(path, name, "has sparse index pointers that do not run from 0 to the "
+        raise _damaged(path, key, "has sparse index pointers that do not run from 0 to the "
                        "number of entries without decreasing")
     if len(indices) and (indices.min() < 0 or indices.max() >= n_minor):
-        raise _damaged(path, name, f"has sparse indices outside [0, {n_minor})")
+        raise _damaged(path, key, f"has sparse indices outside [0, {n_minor})")
     make = {"csr": sp.csr_matrix, "csc": sp.csc_matrix}[stored_format]
     matrix = make((data, indices, indptr), shape=tuple(shape))
     if described.get("format", stored_format) != stored_format:
@@ -194,31 +263,116 @@ def _decode_sparse(described, entries, path, name):
     return matrix
 
 
-def _decode_attribute(described, entries, path, name):
+def _decode_attribute(described, entries, path, key, header):
     if not isinstance(described, dict):
-        raise _damaged(path, name, "has no valid description in the header")
+        raise _damaged(path, key, "has no valid description in the header")
     kind = described.get("kind")
     if kind == "array":
-        value = _stored(entries, f"attr:{name}", described.get("dtype"), path, name)
+        value = _stored(entries, f"attr:{key}", described.get("dtype"), path)
     elif kind == "sparse":
-        value = _decode_sparse(described, entries, path, name)
+        value = _decode_sparse(described, entries, path, key)
+    elif kind == "estimator":
+        value = _decode_estimator(None, described, entries, path, f"{key}/", header)
+    elif kind == "list" and isinstance(described.get("items"), list):
+        value = [_decode_attribute(item, entries, path, f"{key}/{i}", header)
+                 for i, item in enumerate(described["items"])]
     elif kind == "object_array":
         try:
             value = np.empty(tuple(described["shape"]), dtype=object)
             value[...] = np.array(described["values"], dtype=object).reshape(value.shape)
         except (KeyError, TypeError, ValueError):
-            raise _damaged(path, name, "has an object array whose values do not fit its shape") \
+            raise _damaged(path, key, "has an object array whose values do not fit its shape") \
                 from None
     elif kind == "json":
         value = described.get("value")
     else:
-        raise _damaged(path, name, f"has an unknown kind {kind!r} in the header")
+        raise _damaged(path, key, f"has an unknown kind {kind!r} in the header")
     if described.get("index"):
         value = pd.Index(value)
     return value
 
 
-def _decode_format_1(header, entries, path):
+def _decode_param(value, entries, path, key, header):
+    if isinstance(value, list):
+        return [_decode_param(item, entries, path, f"{key}/{i}", header)
+                for i, item in enumerate(value)]
+    if not isinstance(value, dict):
+        return value
+    if "__dtype__" in value:
+        try:
+            dtype = np.dtype(value["__dtype__"])
+        except TypeError:
+            raise ValueError(f"cannot load {path}: parameter {key} is no numpy dtype. "
+                             "The file is damaged; save the fitted model again.") from None
+        return dtype if value.get("form") == "dtype" else dtype.type
+    if "__estimator__" in value:
+        return _decode_estimator(None, value["__estimator__"], entries, path, f"{key}/", header)
+    if "__tuple__" in value:
+        return tuple(_decode_param(item, entries, path, f"{key}/{i}", header)
+                     for i, item in enumerate(value["__tuple__"]))
+    if "__dict__" in value:
+        return {name: _decode_param(item, entries, path, f"{key}/{name}", header)
+                for name, item in value["__dict__"].items()}
+    return value  # a format-1 dict parameter
+
+
+def _resolve_class(qualified, path, key):
+    """The estimator class a nested entry names; only recsys and scikit-learn modules are imported.
+
+    A module of another package must have been imported by the caller: a file
+    never makes load import (and so run) a module of its choosing, and the
+    class must be a scikit-learn estimator, whose ``__init__`` only stores
+    its parameters.
+    """
+    module_name, _, qualname = str(qualified).partition(":")
+    if module_name.split(".")[0] in ("recsys", "sklearn"):
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            module = None
+    else:
+        module = sys.modules.get(module_name)
+        if module is None:
+            raise ValueError(
+                f"cannot load {path}: {key.rstrip('/')} is a {qualified}; import {module_name} "
+                "before loading (load imports recsys and scikit-learn modules only)."
+            )
+    found = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if not (isinstance(found, type) and issubclass(found, BaseEstimator)):
+        raise ValueError(  # noqa: TRY004 - a damaged file
+            f"cannot load {path}: {key.rstrip('/')} names {qualified!r}, which is "
+            "no scikit-learn estimator class. The file is damaged.")
+    return found
+
+
+def _decode_estimator(cls, described, entries, path, prefix, header, state=None):
+    """The estimator ``_encode_estimator`` described, checked; cls None for a nested one.
+
+    ``state``: its fitted attributes when already decoded (format 1).
+    """
+    if not isinstance(described, dict) or not isinstance(described.get("params"), dict) \
+            or not isinstance(described.get("attributes"), dict):
+        raise ValueError(  # noqa: TRY004 - a damaged file
+            f"cannot load {path}: the header of {prefix.rstrip('/') or 'the model'} "
+            "is not what save writes. The file is damaged; save the model again.")
+    if cls is None:
+        cls = _resolve_class(described.get("class"), path, prefix)
+    params = {name: _decode_param(value, entries, path, f"{prefix}{name}", header)
+              for name, value in described["params"].items()}
+    model = _construct(cls, params, header, path)
+    if state is None:
+        state = {name: _decode_attribute(value, entries, path, f"{prefix}{name}", header)
+                 for name, value in described["attributes"].items()}
+    _check_fitted_state(model, state, params, header, path, prefix)
+    vars(model).update(state)
+    if hasattr(model, "_rebuild_derived"):
+        model._rebuild_derived()
+    return model
+
+
+def _decode_format_1(header, entries):
     """The attributes of a format-1 file (JSON values with object arrays marked; bare arrays)."""
     state = {}
     for name, value in header.get("attributes", {}).items():
@@ -257,8 +411,9 @@ def _is_count(value):
 class _Dimensions:
     """Resolves the dimension names of the declared shapes, binding free names on first use."""
 
-    def __init__(self, path, params, state, defined):
+    def __init__(self, path, params, state, defined, prefix=""):
         self.path, self.params, self.state, self.bound = path, params, state, dict(defined)
+        self.prefix = prefix
         self.bound_by = {}  # free name -> the attribute whose shape set it
 
     def value(self, spec, field):
@@ -276,8 +431,9 @@ class _Dimensions:
             size = source[name]
             if not _is_count(size) or size < 0:
                 what = "fitted attribute" if source is self.state else "parameter"
-                raise _Damaged(f"cannot load {self.path}: {what} {name} must be a non-negative "
-                               f"int (it sizes {field}); got {size!r}. The file is damaged.")
+                raise _Damaged(f"cannot load {self.path}: {what} {self.prefix}{name} must be a "
+                               f"non-negative int (it sizes {self.prefix}{field}); got {size!r}. "
+                               "The file is damaged.")
             self.bound[name] = int(size)
             return self.bound[name] + offset
         return None
@@ -289,13 +445,17 @@ class _Dimensions:
             self.bound[name] = size - int(offset or 0)
             self.bound_by[name] = field
         elif size != expected:
-            source = f" (the size in {self.bound_by[name]})" if name in self.bound_by else ""
-            raise _damaged(self.path, field, f"has {size} along axis {axis}, but {spec} is "
-                           f"{expected}{source}")
+            source = (f" (the size in {self.prefix}{self.bound_by[name]})"
+                      if name in self.bound_by else "")
+            raise _damaged(self.path, self.prefix + field, f"has {size} along axis {axis}, but "
+                           f"{spec} is {expected}{source}")
 
 
-def _check_fitted_state(model, state, header, path):
-    """The generic and declared checks of the loaded fitted state (see the module docstring)."""
+def _check_fitted_state(model, state, params, header, path, prefix=""):
+    """The generic and declared checks of the loaded fitted state (see the module docstring).
+
+    ``prefix`` names a nested estimator in the messages (``"estimators_/0/"``).
+    """
     cls = type(model)
     shapes = _declared(cls, "_fitted_shapes", dict)
     indices = _declared(cls, "_fitted_indices", dict)
@@ -309,14 +469,16 @@ def _check_fitted_state(model, state, header, path):
         values = _values(value)
         if values is None:
             if _non_finite_json(value):
-                raise _damaged(path, name, "holds NaN or inf")
+                raise _damaged(path, prefix + name, "holds NaN or inf")
         elif values.dtype.kind in "fc" and not np.isfinite(values).all():
-            raise _damaged(path, name, "holds NaN or inf")
+            raise _damaged(path, prefix + name, "holds NaN or inf")
+    # An estimator without fitted attributes is an unfitted template (a member parameter).
     missing = [name for name in {*shapes, *indices, *indptrs, *unique}
-               if name not in state and name not in optional]
+               if state and name not in state and name not in optional]
     if missing:
         raise _Damaged(
-            f"cannot load {path}: it lacks the fitted attributes {sorted(missing)} that "
+            f"cannot load {path}: it lacks the fitted attributes "
+            f"{sorted(prefix + name for name in missing)} that "
             f"{cls.__name__} of recsys {__version__} needs. It was written by "
             f"{_written_by(header)}; refit the model with this version and save it again."
         )
@@ -329,15 +491,15 @@ def _check_fitted_state(model, state, header, path):
         if not _is_count(size) or size < 0:
             raise _Damaged(f"cannot load {path}: its fitted attributes give {cls.__name__} the "
                            f"dimension {name}={size!r}, not a non-negative int. The file is damaged.")
-    dimensions = _Dimensions(path, header["params"], state, defined)
+    dimensions = _Dimensions(path, params, state, defined, prefix)
     for name, shape in shapes.items():
         if name not in state:
             continue
         actual = getattr(state[name], "shape", None)
         if actual is None:
-            raise _damaged(path, name, f"is a {type(state[name]).__name__}, not an array")
+            raise _damaged(path, prefix + name, f"is a {type(state[name]).__name__}, not an array")
         if len(actual) != len(shape):
-            raise _damaged(path, name, f"has {len(actual)} dimensions, not {len(shape)}")
+            raise _damaged(path, prefix + name, f"has {len(actual)} dimensions, not {len(shape)}")
         for axis, (spec, size) in enumerate(zip(shape, actual, strict=True)):
             dimensions.check(spec, size, name, axis)
     for name, spec in indices.items():
@@ -345,23 +507,23 @@ def _check_fitted_state(model, state, header, path):
         if values is None:
             continue
         if values.dtype.kind not in "iu":
-            raise _damaged(path, name, f"holds {values.dtype} values; indices must be integers")
+            raise _damaged(path, prefix + name, f"holds {values.dtype} values; indices must be integers")
         bound = dimensions.value(spec, name)
         if values.size and (values.min() < 0 or (bound is not None and values.max() >= bound)):
-            raise _damaged(path, name, f"holds indices outside [0, {spec}={bound})")
+            raise _damaged(path, prefix + name, f"holds indices outside [0, {spec}={bound})")
     for name, target in indptrs.items():
         pointers, delimited = _values(state.get(name)), _values(state.get(target))
         if pointers is None or delimited is None:
             continue
         if pointers.dtype.kind not in "iu" or pointers.ndim != 1 or len(pointers) == 0:
-            raise _damaged(path, name, "must be a non-empty 1-d integer array of index pointers")
+            raise _damaged(path, prefix + name, "must be a non-empty 1-d integer array of index pointers")
         if pointers[0] != 0 or pointers[-1] != len(delimited) or (np.diff(pointers) < 0).any():
-            raise _damaged(path, name, f"does not run from 0 to the {len(delimited)} entries of "
-                           f"{target} without decreasing")
+            raise _damaged(path, prefix + name, f"does not run from 0 to the {len(delimited)} entries of "
+                           f"{prefix}{target} without decreasing")
     for name in unique:
         values = _values(state.get(name))
         if values is not None and not pd.Index(values.ravel()).is_unique:
-            raise _damaged(path, name, "holds repeated values; they must be distinct")
+            raise _damaged(path, prefix + name, "holds repeated values; they must be distinct")
 
 
 class PersistenceMixin:
@@ -416,28 +578,9 @@ class PersistenceMixin:
             The file written.
         """
         check_is_fitted(self)
-        params, dtype_params = self.get_params(deep=False), {}
-        for name, value in params.items():
-            if _is_dtype_like(value):
-                # dtype=np.float32 and dtype=np.dtype("float32") come back as they were given.
-                dtype_params[name] = "dtype" if isinstance(value, np.dtype) else "type"
-                params[name] = np.dtype(value).name
-                continue
-            try:
-                json.dumps(value)
-            except TypeError:
-                raise ValueError(
-                    f"cannot save {type(self).__name__}: parameter {name}={value!r} is not a "
-                    "JSON value; set it to an int, float, str, bool or None before saving."
-                ) from None
-        arrays, attributes = {}, {}
-        for name, value in vars(self).items():
-            if not name.endswith("_") or name.startswith("_") or name in self._derived_attributes:
-                continue
-            attributes[name] = _encode_attribute(type(self).__name__, name, value, arrays)
-        header = {"format_version": _SAVE_FORMAT_VERSION, "class": _qualified_name(type(self)),
-                  "recsys_version": __version__, "params": params, "dtype_params": dtype_params,
-                  "attributes": attributes}
+        arrays = {}
+        header = {"format_version": _SAVE_FORMAT_VERSION, "recsys_version": __version__,
+                  **_encode_estimator(self, arrays, prefix="")}
         path = _npz_path(path)
         np.savez(path, __header__=np.array(json.dumps(header)), **arrays)
         return path
@@ -472,23 +615,15 @@ class PersistenceMixin:
             except ValueError:
                 header = None
             if not isinstance(header, dict) or not isinstance(header.get("params"), dict):
-                raise ValueError(f"cannot load {path}: its header is not the JSON object save "
-                                 "writes. The file is damaged; save the fitted model again.")
+                raise ValueError(  # noqa: TRY004 - a damaged file
+                    f"cannot load {path}: its header is not the JSON object save writes. "
+                    "The file is damaged; save the fitted model again.")
             entries = {key: archive[key] for key in archive.files if key != "__header__"}
         _check_format_and_class(cls, header, path)
         if header["format_version"] == 1:
-            state = _decode_format_1(header, entries, path)
-        else:
-            attributes = header.get("attributes")
-            if not isinstance(attributes, dict):
-                raise ValueError(f"cannot load {path}: its header describes no fitted attributes.")
-            state = {name: _decode_attribute(described, entries, path, name)
-                     for name, described in attributes.items()}
-        model = _construct(cls, header, path)
-        _check_fitted_state(model, state, header, path)
-        vars(model).update(state)
-        model._rebuild_derived()
-        return model
+            return _decode_estimator(cls, {**header, "attributes": {}}, entries, path, "", header,
+                                     state=_decode_format_1(header, entries))
+        return _decode_estimator(cls, header, entries, path, "", header)
 
 
 def _written_by(header):
@@ -514,25 +649,8 @@ def _check_format_and_class(cls, header, path):
         )
 
 
-def _is_dtype_like(value):
-    return isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))
-
-
-def _decode_dtype_params(params, dtype_params, path):
-    params = dict(params)
-    for name, form in (dtype_params or {}).items():
-        try:
-            dtype = np.dtype(params[name])
-        except (KeyError, TypeError):
-            raise ValueError(f"cannot load {path}: parameter {name} is no numpy dtype. "
-                             "The file is damaged; save the fitted model again.") from None
-        params[name] = dtype if form == "dtype" else dtype.type
-    return params
-
-
-def _construct(cls, header, path):
+def _construct(cls, params, header, path):
     """The unfitted estimator with the saved parameters, validated as fit would."""
-    params = _decode_dtype_params(header["params"], header.get("dtype_params"), path)
     unknown = sorted(set(params) - set(cls._get_param_names()))
     if unknown:
         raise ValueError(

@@ -13,7 +13,7 @@ from recsys.factorization import BiasedMF
 from recsys.linear import EASE
 from recsys.metrics import make_ranking_scorer
 from recsys.neighbors import ItemKNN
-from recsys.testing import RecommenderContract
+from recsys.testing import RecommenderContract, SaveLoadChecks
 
 
 def comparable_params(estimator):
@@ -23,7 +23,7 @@ def comparable_params(estimator):
             if name != "estimators"}
 
 
-class EnsembleContract(RecommenderContract):
+class EnsembleContract(RecommenderContract, SaveLoadChecks):
     """The recommender contract; clone compares nested members by their parameters, not identity."""
 
     def test_clone_keeps_params(self):

@@ -20,11 +20,16 @@ from recsys.pipeline import (
     make_recommender_pipeline,
 )
 from recsys.preprocessing import InteractionWeighter
-from recsys.testing import RecommenderContract, contract_data, expected_failed_checks
+from recsys.testing import (
+    RecommenderContract,
+    SaveLoadChecks,
+    contract_data,
+    expected_failed_checks,
+)
 from recsys.utils import top_k
 
 
-class TestWeightedItemKNNPipeline(RecommenderContract):
+class TestWeightedItemKNNPipeline(RecommenderContract, SaveLoadChecks):
     must_beat = "random"
     # A pipeline is not a BaseRecommender: take the recommenders' list (its
     # input is validated by the same recsys.utils.check_interaction_matrix).
