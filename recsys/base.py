@@ -113,7 +113,7 @@ class BaseRecommender(PersistenceMixin, BaseEstimator, ABC):
 
     def _validate_for_recommend(self, X):
         check_is_fitted(self)
-        return check_interaction_matrix(X, n_items=self.n_items_, allow_empty=True)
+        return check_interaction_matrix(X, n_items=self.n_items_, allow_empty=True, estimator=self)
 
     def _allowed_items(self, n, items):
         """Check recommend's n and items; return a bool mask of the allowed items, or None for all."""
@@ -356,12 +356,15 @@ class BaseRecommender(PersistenceMixin, BaseEstimator, ABC):
         kept = ~unknown[coo.col]
         mapped = sp.csr_matrix((coo.data[kept], (coo.row[kept], columns[coo.col[kept]])),
                                shape=(X.shape[0], self.n_items_))
-        return check_interaction_matrix(mapped, n_items=self.n_items_, allow_empty=True)
+        return check_interaction_matrix(mapped, n_items=self.n_items_, allow_empty=True, estimator=self)
 
     def score(self, X, y=None):
         """NDCG@10 on held-out interactions of the rows of X (see ``make_ranking_scorer``)."""
         from recsys.metrics import make_ranking_scorer
 
+        # Checked before the scorer splits X, so that a matrix of another width
+        # gets the width error rather than one about its held-out rows.
+        X = self._validate_for_recommend(X)
         return make_ranking_scorer("ndcg", k=10)(self, X)
 
     def __sklearn_tags__(self):

@@ -90,6 +90,8 @@ class CooccurrenceEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
     item_factors_ : ndarray of shape (n_items, n_components)
     singular_values_ : ndarray of shape (n_components,)
     n_items_ : int
+    n_features_in_ : int
+        ``n_items_``, under scikit-learn's name.
 
     Examples
     --------
@@ -138,7 +140,7 @@ class CooccurrenceEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             raise TypeError("window needs event order: pass an Interactions with timestamps, "
                             "not a matrix, or set window=None.")
         matrix = check_interaction_matrix(X)
-        self.n_items_ = matrix.shape[1]
+        self.n_items_ = self.n_features_in_ = matrix.shape[1]
         if self.n_components >= self.n_items_:
             raise ValueError(f"n_components={self.n_components} must be below the number of items "
                              f"({self.n_items_}); lower n_components.")
@@ -174,7 +176,8 @@ class CooccurrenceEmbedding(ClassNamePrefixFeaturesOutMixin, TransformerMixin, B
             Zero for a row without interactions.
         """
         check_is_fitted(self)
-        X = check_interaction_matrix(X, n_items=self.n_items_, allow_empty=True, dtype=np.float64)
+        X = check_interaction_matrix(X, n_items=self.n_items_, allow_empty=True, dtype=np.float64,
+                                     estimator=self)
         totals = np.asarray(X.sum(axis=1))
         summed = np.asarray(X @ self.item_factors_)
         return np.divide(summed, totals, out=np.zeros_like(summed), where=totals > 0)

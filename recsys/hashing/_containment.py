@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from recsys.hashing._minhash import (
     MinHasher,
     check_set_matrix,
+    set_input_tags,
     to_lean_minhashes,
     tokens_to_csr,
 )
@@ -115,6 +116,9 @@ class ContainmentLSH(IndexPersistenceMixin, BaseEstimator):
 
     def _hasher(self):
         return MinHasher(n_perm=self.n_perm, seed=self.seed, scheme=self.scheme).fit()
+
+    def __sklearn_tags__(self):
+        return set_input_tags(super().__sklearn_tags__())
 
     def fit(self, X, y=None, keys=None):
         """Index the sets of X.

@@ -10,9 +10,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from recsys.hashing._buckets import expand_ranges, unique_pairs
 from recsys.hashing._jaccard import _empty_rows, jaccard_from_signatures
+from recsys.hashing._minhash import set_input_tags
 from recsys.hashing._persistence import IndexPersistenceMixin, check_saveable_keys
 from recsys.hashing._schemes import SCHEMES, signature_dtype
 from recsys.hashing._set_input import SetEncoder
+from recsys.utils import check_positive_int
 
 
 class MinHashLSHForest(IndexPersistenceMixin, BaseEstimator):
@@ -67,6 +69,9 @@ class MinHashLSHForest(IndexPersistenceMixin, BaseEstimator):
         self.n_trees = n_trees
         self.seed = seed
         self.scheme = scheme
+
+    def __sklearn_tags__(self):
+        return set_input_tags(super().__sklearn_tags__())
 
     def fit(self, X, y=None, keys=None):
         """Index the sets (or signatures) of X; see :class:`MinHashLSH` for the input kinds.
@@ -163,9 +168,7 @@ class MinHashLSHForest(IndexPersistenceMixin, BaseEstimator):
             None where fewer were found.
         """
         check_is_fitted(self)
-        if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, numbers.Integral) \
-                or n_neighbors < 1:
-            raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}.")
+        n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
         signatures, _ = self._encoder.encode(X)
         rows, ids = self._candidates(signatures, n_neighbors)
         similarity = jaccard_from_signatures(signatures[rows], self._signatures[ids])

@@ -23,13 +23,63 @@ from recsys.hashing._setmin import set_minimum
 from recsys.utils import PersistenceMixin
 
 
-def check_set_matrix(X, name="X"):
-    """Return X, a matrix whose rows are sets over its columns, as a binary CSR matrix."""
-    X = sp.csr_matrix(X) if sp.issparse(X) else sp.csr_matrix(np.asarray(X))
-    if X.ndim != 2:
-        raise ValueError(f"{name} must be 2-dimensional (sets x elements); got shape {X.shape}.")
+def is_matrix_input(X):
+    """Whether X is a matrix of sets (sparse, or a numeric array-like) rather than token sets."""
+    if sp.issparse(X):
+        return True
+    if isinstance(X, (list, tuple)) or not hasattr(X, "__array__"):
+        return False
+    return np.asarray(X).dtype != object
+
+
+def check_matrix_values(X, name="X", ensure_non_empty=False):
+    """Return X as a CSR matrix after refusing what no set matrix can hold.
+
+    Refused, each with its own error (the first sentence scikit-learn's, which
+    its estimator checks match on): complex values, input that is not 2-d,
+    NaN or infinite values, negative values and, with ``ensure_non_empty``,
+    a matrix without rows or columns. Whether the values are 0 and 1 is left
+    to :func:`check_set_matrix`.
+    """
+    if not sp.issparse(X):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(
+                f"Expected 2D array, got {X.ndim}D array instead: {name} must be 2-dimensional "
+                f"(sets x elements); got shape {X.shape}. Reshape your data: X.reshape(1, -1) "
+                "for a single set."
+            )
+    if X.dtype.kind == "c":
+        raise ValueError(f"Complex data not supported: {name} has dtype {X.dtype}; a set matrix "
+                         "holds 0 and 1.")
+    if ensure_non_empty and 0 in X.shape:
+        what = "sample(s)" if X.shape[0] == 0 else "feature(s)"
+        raise ValueError(
+            f"Found array with 0 {what} (shape={X.shape}) while a minimum of 1 is required: "
+            f"{name} needs at least one set (row) over at least one element (column)."
+        )
+    X = sp.csr_matrix(X)
     X.sum_duplicates()
     X.eliminate_zeros()
+    if X.nnz and not np.isfinite(X.data).all():
+        raise ValueError(f"Input {name} contains NaN or infinite values; a set matrix holds 0 and "
+                         "1: drop or binarise those entries first.")
+    if X.nnz and X.data.min() < 0:
+        raise ValueError(f"Negative values in data passed to {name} (min {X.data.min()!r}); a set "
+                         "matrix holds 0 and 1: binarise it first, e.g. X = (X > 0).astype(np.int8).")
+    return X
+
+
+
+def set_input_tags(tags):
+    """scikit-learn tags of an estimator taking sets: sparse matrices accepted, negatives refused."""
+    tags.input_tags.sparse = True
+    tags.input_tags.positive_only = True
+    return tags
+
+def check_set_matrix(X, name="X"):
+    """Return X, a matrix whose rows are sets over its columns, as a binary CSR matrix."""
+    X = check_matrix_values(X, name)
     if X.nnz and not np.all(X.data == 1):
         bad = X.data[X.data != 1][0]
         raise ValueError(
@@ -149,6 +199,10 @@ class MinHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
     permutations_ : ndarray of shape (2, n_perm)
         The (a, b) parameters of the permutations, datasketch's
         ``MinHash.permutations``.
+    n_features_in_ : int
+        Number of columns (elements) of the matrix given to ``fit``; only
+        set when fit was given a matrix, whose width ``transform`` then
+        requires of matrices.
 
     Notes
     -----
@@ -196,11 +250,14 @@ class MinHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
         self.scheme = scheme
 
     def fit(self, X=None, y=None):
-        """Draw the permutations; X is not looked at (MinHash needs no training).
+        """Draw the permutations (MinHash needs no training).
 
         Parameters
         ----------
-        X : ignored
+        X : matrix of shape (n_sets, n_elements), token sets or None, default=None
+            A matrix is checked (non-empty, finite, non-negative; see
+            :meth:`transform`) and its width kept as ``n_features_in_``;
+            token sets and None are not looked at.
         y : ignored
 
         Returns
@@ -208,6 +265,9 @@ class MinHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
         self : object
         """
         self._validate_params()
+        vars(self).pop("n_features_in_", None)  # a refit without a matrix must not keep a width
+        if X is not None and not is_datasketch_sequence(X) and is_matrix_input(X):
+            self.n_features_in_ = check_matrix_values(X, ensure_non_empty=True).shape[1]
         self.permutations_ = make_permutations(self.n_perm, self.seed, self.scheme)
         return self
 
@@ -226,7 +286,15 @@ class MinHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         if is_datasketch_sequence(X):
             return datasketch_signatures(X, self.n_perm, self.seed, self.scheme)
-        if sp.issparse(X) or (isinstance(X, np.ndarray) and X.dtype != object):
+        if is_matrix_input(X):
+            X = X if sp.issparse(X) else np.asarray(X)
+            width = X.shape[1] if X.ndim == 2 else None
+            if hasattr(self, "n_features_in_") and width not in (None, self.n_features_in_):
+                raise ValueError(
+                    f"X has {width} features, but {type(self).__name__} is expecting "
+                    f"{self.n_features_in_} features as input: its columns must be the elements "
+                    "of the matrix given to fit."
+                )
             matrix = check_set_matrix(X)
             used = np.flatnonzero(np.bincount(matrix.indices, minlength=matrix.shape[1]))
             # Only the columns that occur are hashed; the rest never enter a minimum.
@@ -284,8 +352,6 @@ class MinHasher(PersistenceMixin, TransformerMixin, BaseEstimator):
         return to_lean_minhashes(signatures, self.seed, self.scheme)
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
-        tags.input_tags.positive_only = True
+        tags = set_input_tags(super().__sklearn_tags__())
         tags.requires_fit = True
         return tags

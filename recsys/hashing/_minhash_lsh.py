@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 from recsys.hashing._bands import optimal_bands_rows
 from recsys.hashing._buckets import band_keys
 from recsys.hashing._jaccard import _empty_rows, jaccard_from_signatures, jaccard_pairs
-from recsys.hashing._minhash import to_lean_minhashes
+from recsys.hashing._minhash import set_input_tags, to_lean_minhashes
 from recsys.hashing._persistence import (
     IndexPersistenceMixin,
     check_saveable_keys,
@@ -29,6 +29,7 @@ from recsys.hashing._storage import (
     RedisStorage,
     check_index_name,
 )
+from recsys.utils import check_positive_int
 
 
 def _check_weights(weights):
@@ -158,6 +159,9 @@ class MinHashLSH(IndexPersistenceMixin, BaseEstimator):
         self.storage_options = storage_options
 
     # ------------------------------------------------------------------ building
+    def __sklearn_tags__(self):
+        return set_input_tags(super().__sklearn_tags__())
+
     def fit(self, X, y=None, keys=None):
         """Index the sets of X, replacing anything indexed before.
 
@@ -520,9 +524,7 @@ class MinHashLSH(IndexPersistenceMixin, BaseEstimator):
         keys : ndarray of object, shape (n_rows, n_neighbors)
             Their keys; None where there are fewer candidates.
         """
-        if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, numbers.Integral) \
-                or n_neighbors < 1:
-            raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}.")
+        n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
         n_rows, query_rows, keys, similarity = self._scored_candidates(X, exact)
         rank = np.arange(len(query_rows)) - np.searchsorted(query_rows, query_rows)
         kept = rank < n_neighbors

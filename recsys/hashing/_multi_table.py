@@ -14,6 +14,7 @@ from recsys.hashing._buckets import BucketTables, combine_columns
 from recsys.hashing._persistence import IndexPersistenceMixin, csr_from_state, csr_state
 from recsys.hashing._pstable import PStableHasher
 from recsys.hashing._simhash import SimHasher
+from recsys.utils import check_positive_int
 
 
 def _rows_dot(A, B):
@@ -101,9 +102,7 @@ class _MultiTableLSH(IndexPersistenceMixin, BaseEstimator):
             Row indices of the fitted data; -1 where fewer candidates were found.
         """
         check_is_fitted(self)
-        if isinstance(n_neighbors, bool) or not isinstance(n_neighbors, numbers.Integral) \
-                or n_neighbors < 1:
-            raise ValueError(f"n_neighbors must be a positive integer; got {n_neighbors!r}.")
+        n_neighbors = check_positive_int(n_neighbors, "n_neighbors")
         X = validate_data(self, X, accept_sparse="csr", dtype=np.float64, reset=False)
         rows, ids = self._tables.candidate_pairs(self._keys(X))
         scores = self._exact(X[rows], self._X[ids])

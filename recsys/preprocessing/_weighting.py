@@ -154,7 +154,7 @@ class InteractionWeighter(PersistenceMixin, OneToOneFeatureMixin, TransformerMix
         """
         check_is_fitted(self)
         X = check_interaction_matrix(X, n_items=self.n_features_in_, dtype=np.float64,
-                                     allow_empty=True)
+                                     allow_empty=True, estimator=self)
         weighted = X.copy()
         values = weighted.data
         row_of_entry = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))

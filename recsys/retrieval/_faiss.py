@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from recsys.utils import check_positive_int
 
@@ -92,10 +92,12 @@ class FaissNearestNeighbors(BaseEstimator):
         self.ef_search = ef_search
         self.random_state = random_state
 
-    def _check_vectors(self, X, name="X"):
-        X = np.array(X, dtype=np.float32, order="C", copy=True)
-        if X.ndim != 2:
-            raise ValueError(f"{name} must be 2-d (n_samples, n_features); got shape {X.shape}.")
+    def _check_vectors(self, X, name="X", min_samples=1):
+        # scikit-learn's check_array refuses, in its own wording, sparse and
+        # complex input, input not 2-d and input without features or (when
+        # indexing) vectors; faiss would fail on them without saying why.
+        X = check_array(X, accept_sparse=False, dtype=np.float32, order="C", copy=True,
+                        ensure_all_finite=False, ensure_min_samples=min_samples, input_name=name)
         if not np.isfinite(X).all():
             raise ValueError(f"{name} contains NaN or infinite values; drop or impute those vectors "
                              "before indexing or querying them.")
@@ -152,8 +154,6 @@ class FaissNearestNeighbors(BaseEstimator):
         """
         self._validate_params()
         X = self._check_vectors(X)
-        if len(X) == 0:
-            raise ValueError("X is empty: at least one vector is needed to build an index.")
         index = self._build_index(*X.shape)
         if not index.is_trained:
             ivf = faiss.try_extract_index_ivf(index)
@@ -197,10 +197,11 @@ class FaissNearestNeighbors(BaseEstimator):
         if query_is_train:
             queries = self._indexed_vectors()
         else:
-            queries = self._check_vectors(X)
+            queries = self._check_vectors(X, min_samples=0)
             if queries.shape[1] != self.n_features_in_:
                 raise ValueError(f"X has {queries.shape[1]} features, but {type(self).__name__} "
-                                 f"was fitted on {self.n_features_in_}.")
+                                 f"is expecting {self.n_features_in_} features as input: query "
+                                 "with vectors of the dimension the index was built on.")
         width = n_neighbors + query_is_train
         self._configure_search(width)
         scores, indices = self.index_.search(queries, width)

@@ -11,7 +11,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 
-def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=False, name="X"):
+def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=False, name="X",
+                             estimator=None):
     """Return X as a canonical users x items CSR matrix, never modifying X.
 
     Parameters
@@ -28,6 +29,9 @@ def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=F
         Whether a matrix without any non-zero interaction is acceptable.
     name : str, default="X"
         Name of the argument, used in error messages.
+    estimator : estimator, default=None
+        The fitted model ``n_items`` comes from, named in the error for a
+        matrix of another width (scikit-learn's wording names the estimator).
 
     Returns
     -------
@@ -47,21 +51,32 @@ def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=F
             "Build one with recsys.datasets.Interactions.from_pandas(df, ...).to_csr()."
         )
     if sp.issparse(X):
+        _refuse_complex(X.dtype, name)
         X = sp.csr_matrix(X, dtype=dtype)
     else:
         array = np.asarray(X)
+        _refuse_complex(array.dtype, name)
         if array.dtype == object:
             raise TypeError(f"{name} must be numeric; got an array of Python objects.")
         if array.ndim != 2:
             raise ValueError(
                 f"{name} must be 2-dimensional (users x items); got shape {array.shape}. "
-                "Use X.reshape(1, -1) for a single user."
+                "Reshape your data: X.reshape(1, -1) for a single user."
             )
         X = sp.csr_matrix(array.astype(dtype, copy=False))
+    # The first sentences of these errors are scikit-learn's (its estimator
+    # checks match on them); the rest says how to fix the input.
     if n_items is not None and X.shape[1] != n_items:
+        fitted = "the model" if estimator is None else type(estimator).__name__
         raise ValueError(
-            f"{name} has {X.shape[1]} columns but the model was fitted on {n_items} items; "
-            "the columns of X must be the items of the training matrix, in the same order."
+            f"{name} has {X.shape[1]} features, but {fitted} is expecting {n_items} features as "
+            f"input: the columns of {name} must be the {n_items} items of the training matrix, "
+            "in the same order."
+        )
+    if X.shape[1] == 0 and not allow_empty:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required: "
+            f"{name} has no item columns; fit needs a users x items matrix with at least one item."
         )
     if X.nnz and not np.isfinite(X.data).all():
         raise ValueError(
@@ -70,7 +85,8 @@ def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=F
         )
     if X.nnz and X.data.min() < 0:
         raise ValueError(
-            f"{name} contains negative interaction weights (min {X.data.min():g}); "
+            f"Negative values in data passed to {name}: negative interaction weights "
+            f"(min {X.data.min():g}); "
             "recommenders take non-negative counts or confidences. Shift or clip them first."
         )
     if not X.has_canonical_format or not X.data.all():
@@ -88,6 +104,16 @@ def check_interaction_matrix(X, *, n_items=None, dtype=np.float32, allow_empty=F
             "fit needs at least one."
         )
     return X
+
+
+def _refuse_complex(dtype, name):
+    # numpy would cast complex to float with only a ComplexWarning, silently
+    # dropping the imaginary part.
+    if np.dtype(dtype).kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {name} has dtype {np.dtype(dtype)}; interactions are "
+            f"real, non-negative weights. Pass np.abs({name}) or {name}.real if that is what it holds."
+        )
 
 
 def check_item_indices(items, n_items, name="items"):

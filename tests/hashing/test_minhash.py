@@ -139,3 +139,29 @@ def test_collision_rate_estimates_jaccard(size_a, size_b, shared, seed):
     estimate = jaccard_from_signatures(signatures[:1], signatures[1:])[0]
     # Binomial(n_perm, J) / n_perm: 5 standard errors at worst J = 0.5.
     assert abs(estimate - truth) <= 5 * 0.5 / np.sqrt(n_perm)
+
+
+def test_fit_on_a_matrix_checks_it_and_keeps_its_width():
+    X = sp.csr_matrix(np.array([[1, 0, 1], [0, 1, 1]], dtype=np.int8))
+    hasher = MinHasher(n_perm=8).fit(X)
+    assert hasher.n_features_in_ == 3
+    with pytest.raises(ValueError, match="X has 2 features, but MinHasher is expecting 3"):
+        hasher.transform(X[:, :2])
+    # Token sets and fit() without X set no width, and a refit drops an earlier one.
+    assert not hasattr(MinHasher(n_perm=8).fit([["a"]]), "n_features_in_")
+    assert not hasattr(hasher.fit(), "n_features_in_")
+    assert hasher.transform(X[:, :2]).shape == (2, 8)
+
+
+@pytest.mark.parametrize(("X", "message"), [
+    (np.array([[1.0, -1.0]]), r"^Negative values in data passed to X"),
+    (np.array([[1.0, np.nan]]), r"^Input X contains NaN or infinite values"),
+    (np.array([[1.0, np.inf]]), r"^Input X contains NaN or infinite values"),
+    (np.empty((0, 3)), r"^Found array with 0 sample\(s\)"),
+    (np.empty((3, 0)), r"^Found array with 0 feature\(s\)"),
+    (np.array([[1 + 1j, 0]]), r"^Complex data not supported"),
+    (np.array([1, 0, 1]), r"^Expected 2D array, got 1D array instead.*Reshape your data"),
+])
+def test_fit_refuses_what_no_set_matrix_holds(X, message):
+    with pytest.raises(ValueError, match=message):
+        MinHasher(n_perm=8).fit(X)

@@ -5,6 +5,7 @@ import pickle
 import faiss
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import estimator_checks
@@ -146,3 +147,20 @@ def test_bad_input(vectors):
         FaissNearestNeighbors(metric="manhattan").fit(X)
     with pytest.raises(ValueError, match="mode"):
         model.kneighbors_graph(queries, mode="weights")
+
+
+@pytest.mark.parametrize(("X", "error", "message"), [
+    (sp.csr_matrix(np.eye(3)), TypeError, "Sparse data was passed for X, but dense data is required"),
+    (np.ones((3, 2)) * 1j, ValueError, "Complex data not supported"),
+    (np.empty((0, 3)), ValueError, r"0 sample\(s\)"),
+    (np.empty((3, 0)), ValueError, r"0 feature\(s\)"),
+])
+def test_fit_refuses_sparse_complex_and_empty_input_clearly(X, error, message):
+    with pytest.raises(error, match=message):
+        FaissNearestNeighbors().fit(X)
+
+
+def test_no_queries_give_empty_results():
+    nn = FaissNearestNeighbors(n_neighbors=2).fit(np.random.default_rng(0).normal(size=(5, 3)))
+    distances, indices = nn.kneighbors(np.empty((0, 3)))
+    assert distances.shape == indices.shape == (0, 2)

@@ -160,3 +160,23 @@ def test_merge_without_duplicates_keeps_every_event_in_place():
 def test_unknown_policy_is_rejected():
     with pytest.raises(ValueError, match="duplicates must be one of"):
         merge_duplicate_pairs(np.array([0]), np.array([0]), "max")
+
+
+@pytest.mark.parametrize("make", [np.asarray, sp.csr_matrix], ids=["dense", "sparse"])
+def test_complex_input_is_refused_not_cast(make):
+    X = make(np.array([[1.0 + 2.0j, 0.0], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match=r"^Complex data not supported: X has dtype complex128.*np\.abs\(X\)"):
+        check_interaction_matrix(X)
+
+
+def test_errors_start_with_scikit_learns_wording_and_say_the_fix():
+    with pytest.raises(ValueError, match=r"^Negative values in data passed to X: .*Shift or clip"):
+        check_interaction_matrix(np.array([[1.0, -1.0]]))
+    with pytest.raises(ValueError, match=r"^Found array with 0 feature\(s\) \(shape=\(3, 0\)\) while a "
+                                         r"minimum of 1 is required: X has no item columns"):
+        check_interaction_matrix(np.empty((3, 0)))
+    model = ItemKNN(k=2).fit(sp.csr_matrix(np.eye(4)))
+    for method in (model.recommend, model.score):
+        with pytest.raises(ValueError, match=r"^X has 3 features, but ItemKNN is expecting 4 features "
+                                             r"as input: the columns of X must be the 4 items"):
+            method(sp.csr_matrix(np.eye(3)))
