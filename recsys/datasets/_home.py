@@ -3,8 +3,6 @@
 import os
 from pathlib import Path
 
-import pooch
-
 DATA_HOME_ENV = "RECSYS_DATA_HOME"
 
 
@@ -32,5 +30,11 @@ def get_data_home(data_home=None):
     'recsys-data'
     """
     if data_home is None:
-        data_home = os.environ.get(DATA_HOME_ENV) or pooch.os_cache("recsys")
+        data_home = os.environ.get(DATA_HOME_ENV)
+    if data_home is None or data_home == "":
+        # Imported here: pooch pulls in requests and tqdm, which listing the
+        # registry (``recsys-bench datasets``) with a data home set never needs.
+        import pooch
+
+        data_home = pooch.os_cache("recsys")
     return Path(data_home).expanduser()

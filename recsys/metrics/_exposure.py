@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from recsys.utils._validation import as_int64_indices, check_positive_int
+from recsys.utils import as_int64_indices, check_positive_int
 
 
 def check_ranked_lists(y_pred, n_items, k):

@@ -24,8 +24,7 @@ from numba import njit, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from recsys.utils import check_positive_int, top_k
-from recsys.utils._validation import as_int64_indices
+from recsys.utils import as_int64_indices, check_positive_int, top_k
 
 # How many users ahead the lookup kernel asks for the ranked lists: enough
 # rows in flight to hide the memory latency at k=10 on 100-wide rankings.

@@ -1,4 +1,5 @@
-"""recsys-bench starts without the heavy libraries: what `import recsys.bench.cli` and listing models load.
+"""recsys-bench starts without the heavy libraries: what `import recsys.bench.cli` and listing models
+or data sets load.
 
 Not timed (benchmarks/cli_startup.py measures the start-up); the modules loaded are the cause of a
 slow start, and they are checked here in a fresh interpreter.
@@ -51,3 +52,46 @@ def test_lazy_exports_resolve_to_their_modules():
     assert set(recsys.bench.__all__) <= set(dir(recsys.bench))
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         recsys.bench.nothing_here  # noqa: B018
+
+
+def test_listing_datasets_reads_the_registry_without_pandas_scipy_nor_numba():
+    # The registry's TOML reader lives in recsys.utils._toml: importing it runs
+    # recsys/utils/__init__.py, which must stay lazy (no numba, no pandas).
+    code = "from recsys.bench.cli import main\nmain(['datasets'])"
+    loaded = _loaded_after(code)
+    heavy = [module for module in _heavy(loaded) if module != "recsys.utils"]
+    assert heavy == []
+    assert not {"scipy", "pandas", "numba"} & loaded
+    assert sorted(m for m in loaded if m.startswith("recsys.utils.")) == ["recsys.utils._toml"]
+    assert sorted(m for m in loaded if m.startswith("recsys.datasets.")) == [
+        "recsys.datasets._catalog", "recsys.datasets._home"]
+
+
+@pytest.mark.parametrize("package", ["recsys.datasets", "recsys.utils"])
+def test_importing_a_lazy_package_loads_none_of_its_modules(package):
+    loaded = _loaded_after(f"import {package}")
+    assert not {"scipy", "pandas", "numba", "sklearn"} & loaded
+    assert [m for m in loaded if m.startswith(f"{package}.")] == []
+
+
+@pytest.mark.parametrize("package", ["recsys.datasets", "recsys.utils"])
+def test_every_public_name_of_a_lazy_package_resolves_to_its_module(package):
+    import importlib
+
+    module = importlib.import_module(package)
+    for name in module.__all__:
+        defining_module = importlib.import_module(f"{package}.{module._EXPORTS[name]}")
+        assert getattr(module, name) is getattr(defining_module, name)
+    assert sorted(module.__all__) == sorted(module._EXPORTS)
+    assert set(module.__all__) <= set(dir(module))
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        module.nothing_here  # noqa: B018
+
+
+@pytest.mark.parametrize("package", ["recsys.datasets", "recsys.utils"])
+def test_from_import_of_every_public_name_works_in_a_fresh_interpreter(package):
+    import importlib
+
+    module = importlib.import_module(package)
+    loaded = _loaded_after(f"from {package} import {', '.join(module.__all__)}\nfrom {package} import *")
+    assert {f"{package}.{defining}" for defining in module._EXPORTS.values()} <= loaded
