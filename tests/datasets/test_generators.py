@@ -45,3 +45,44 @@ def test_ratings_are_integers_in_scale():
 def test_rejects_both_size_arguments():
     with pytest.raises(ValueError, match="exactly one"):
         make_interactions(10, 10, n_interactions=5, density=0.1)
+
+
+def _taste_and_popularity(data, seed, n_users, n_items, n_interactions):
+    """Mean <p_u, q_i> of the sampled pairs and item shares, from the generator's own latent model."""
+    from recsys.datasets import _generators
+
+    rng = np.random.default_rng(seed)
+    _generators._interaction_counts(n_users, n_items, n_interactions, None, rng)
+    user_factors, item_factors, _ = _generators._latent_model(n_users, n_items, 8, 1.0, rng)
+    users, items = np.asarray(data.user_ids)[data.users], np.asarray(data.item_ids)[data.items]
+    taste = np.einsum("ij,ij->i", user_factors[users], item_factors[items]).mean()
+    return taste, np.bincount(items, minlength=n_items) / len(items)
+
+
+@pytest.mark.slow
+def test_candidate_sampling_above_the_cell_limit_is_close_to_exact_sampling(monkeypatch):
+    from recsys.datasets import _generators
+
+    size = (3000, 2000, 30_000)
+    exact = make_interactions(*size[:2], n_interactions=size[2], random_state=0)
+    monkeypatch.setattr(_generators, "_EXACT_MAX_CELLS", 0)
+    sampled = make_interactions(*size[:2], n_interactions=size[2], random_state=0)
+    assert (sampled.n_users, len(sampled)) == (size[0], size[2])
+    assert np.array_equal(np.bincount(sampled.users), np.bincount(exact.users))  # same activity
+    assert len(np.unique(sampled.users.astype(np.int64) * size[1] + sampled.items)) == size[2]
+    exact_taste, exact_shares = _taste_and_popularity(exact, 0, *size)
+    sampled_taste, sampled_shares = _taste_and_popularity(sampled, 0, *size)
+    # Pairs follow the taste signal nearly as much as exact sampling's (random pairs: 0).
+    assert sampled_taste == pytest.approx(exact_taste, rel=0.05)
+    assert 0.5 * np.abs(sampled_shares - exact_shares).sum() < 0.15
+    assert _gini(sampled_shares) == pytest.approx(_gini(exact_shares), abs=0.03)
+
+
+def test_rows_asking_for_most_items_are_sampled_exactly_beside_candidates(monkeypatch):
+    from recsys.datasets import _generators
+
+    monkeypatch.setattr(_generators, "_EXACT_MAX_CELLS", 0)
+    data = make_interactions(300, 40, n_interactions=3000, random_state=1)
+    pairs = data.users.astype(np.int64) * 40 + data.items
+    assert len(data) == len(np.unique(pairs)) == 3000
+    assert data.n_users == 300
