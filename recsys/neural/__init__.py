@@ -7,6 +7,7 @@ torch.
 SASRecConfig, SASRecModel  SASRec as a transformers config and model
                            (registered with AutoConfig / AutoModel)
 SequentialRecommender      a recsys recommender training and serving SASRecModel
+SemanticCache              an LRU cache hit by queries similar in meaning
 TransformerEmbedder        texts to sentence embeddings (a scikit-learn transformer)
 gbce_beta                  the calibration exponent of gSASRec's gBCE loss
 """
@@ -25,11 +26,12 @@ for _module in ("torch", "transformers", "safetensors"):
 from transformers import AutoConfig, AutoModel
 
 from recsys.neural._sasrec import SASRecConfig, SASRecModel, SASRecOutput, gbce_beta
+from recsys.neural._semantic_cache import SemanticCache
 from recsys.neural._sequential import SequentialRecommender
 from recsys.neural._text import TransformerEmbedder
 
 AutoConfig.register(SASRecConfig.model_type, SASRecConfig, exist_ok=True)
 AutoModel.register(SASRecConfig, SASRecModel, exist_ok=True)
 
-__all__ = ["SASRecConfig", "SASRecModel", "SASRecOutput", "SequentialRecommender", "TransformerEmbedder",
+__all__ = ["SASRecConfig", "SASRecModel", "SASRecOutput", "SemanticCache", "SequentialRecommender", "TransformerEmbedder",
            "gbce_beta"]
