@@ -4,9 +4,14 @@ from contextlib import contextmanager
 
 import dask
 
-# BLAS (OpenBLAS, MKL), OpenMP (implicit's ALS) and numba read these once, when
-# they load: they must be in the environment the worker process is spawned with.
-_THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
+# BLAS (OpenBLAS, MKL) and OpenMP (implicit's ALS) size their pools when they load,
+# possibly before the worker applies its own environment: the nanny must set them
+# before it spawns the worker (it sets them in its own process too).
+_PRE_SPAWN_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+# numba loads when a task first unpickles a model, after the worker has applied this;
+# set before spawning, it would also reach the client process, where a changed
+# NUMBA_NUM_THREADS makes numba refuse to run once its threads are launched.
+_WORKER_VARIABLES = ("NUMBA_NUM_THREADS",)
 
 
 @contextmanager
@@ -17,8 +22,10 @@ def worker_thread_limits(n_threads=1):
     (``distributed.nanny.pre-spawn-environ``) but leave numba, and with it
     the numba kernels of recsys, on every core of the machine: ``n_workers``
     processes then run ``n_workers x cores`` threads. Inside this block the
-    spawn environment also sets ``NUMBA_NUM_THREADS``. Give ``n_threads`` =
-    the cores per worker divided by its ``threads_per_worker``.
+    workers also get ``NUMBA_NUM_THREADS``. Give ``n_threads`` = the cores
+    per worker divided by its ``threads_per_worker``. As with Dask's own
+    settings, a variable already set in the environment of the process
+    starting the cluster wins.
 
     Parameters
     ----------
@@ -34,7 +41,11 @@ def worker_thread_limits(n_threads=1):
     """
     if isinstance(n_threads, bool) or not isinstance(n_threads, int) or n_threads < 1:
         raise ValueError(f"n_threads must be a positive integer; got {n_threads!r}.")
-    environment = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
-    environment.update({variable: n_threads for variable in _THREAD_VARIABLES})
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environment}):
+    limits = {}
+    for key, variables in (("distributed.nanny.pre-spawn-environ", _PRE_SPAWN_VARIABLES),
+                           ("distributed.nanny.environ", _WORKER_VARIABLES)):
+        environment = dict(dask.config.get(key, default={}) or {})
+        environment.update({variable: n_threads for variable in variables})
+        limits[key] = environment
+    with dask.config.set(limits):
         yield

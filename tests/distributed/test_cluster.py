@@ -1,0 +1,170 @@
+"""recsys.distributed on a real LocalCluster: 2 worker processes of 1 thread, on 127.0.0.1."""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("distributed")
+
+import cloudpickle
+import dask.dataframe as dd
+import joblib
+from distributed import Client, LocalCluster
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+
+from recsys.datasets import Interactions, make_interactions
+from recsys.distributed import from_dask, recommend, worker_thread_limits
+from recsys.factorization import ALS
+from recsys.linear import EASE
+from recsys.metrics import make_ranking_scorer
+from recsys.neighbors import ItemKNN
+
+# The cluster must not change the client's numba: see worker_thread_limits.
+CLIENT_NUMBA_THREADS = os.environ.get("NUMBA_NUM_THREADS")
+
+# Every test here shares one cluster, whose start (two spawned interpreters) takes seconds.
+pytestmark = pytest.mark.slow
+
+# The worker processes cannot import this test module: its classes travel by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def client():
+    with worker_thread_limits(1):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
+    client = Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_interactions(120, 40, density=0.15, random_state=0)
+
+
+MODELS = [
+    pytest.param(lambda: ALS(n_factors=8, n_epochs=3, random_state=0), id="ALS"),
+    pytest.param(lambda: EASE(l2=50.0), id="EASE"),
+    pytest.param(lambda: ItemKNN(k=10), id="ItemKNN"),
+]
+
+
+def test_workers_run_one_native_thread(client):
+    def thread_counts():
+        import numba
+        from threadpoolctl import threadpool_info
+
+        return numba.config.NUMBA_NUM_THREADS, {pool["num_threads"] for pool in threadpool_info()}
+
+    for numba_threads, pools in client.run(thread_counts).values():
+        assert numba_threads == 1
+        assert pools <= {1}
+    assert os.environ.get("NUMBA_NUM_THREADS") == CLIENT_NUMBA_THREADS
+
+
+@pytest.mark.parametrize("make_model", MODELS)
+def test_recommend_equals_recommend_ids(client, data, make_model):
+    model = make_model().fit(data)
+    table = recommend(model, data, n=5, client=client, block_size=25)
+    expected = model.recommend_ids(data, n=5)
+    pd.testing.assert_frame_equal(table, expected)
+
+
+@pytest.mark.parametrize("make_model", MODELS)
+def test_recommend_on_a_matrix_equals_model_recommend(client, data, make_model):
+    X = data.to_csr()
+    model = make_model().fit(X)
+    table = recommend(model, X[10:70], n=4, client=client, block_size=16, items=np.arange(30))
+    ids, scores = model.recommend(X[10:70], n=4, items=np.arange(30))
+    assert (table.groupby("user_id").size() == (ids >= 0).sum(axis=1)).all()
+    found = ids >= 0
+    np.testing.assert_array_equal(table["item_id"], ids[found])
+    np.testing.assert_array_equal(table["score"], scores[found])
+    np.testing.assert_array_equal(table["user_id"], np.nonzero(found)[0])
+
+
+def test_recommend_writes_complete_shards(client, data, tmp_path):
+    model = EASE(l2=50.0).fit(data)
+    paths = recommend(model, data, n=3, client=client, block_size=50, output=tmp_path / "out")
+    assert [Path(path).name for path in paths] == ["part-00000.parquet", "part-00001.parquet",
+                                                   "part-00002.parquet"]
+    table = pd.read_parquet(tmp_path / "out")
+    pd.testing.assert_frame_equal(table, model.recommend_ids(data, n=3))
+    with pytest.raises(FileExistsError, match="already holds 3 shard"):
+        recommend(model, data, n=3, client=client, output=tmp_path / "out")
+
+
+class _KillsItsWorkerOnce(EASE):
+    """EASE whose first recommend call in a worker process kills that process (SIGKILL by PID)."""
+
+    def recommend(self, X, n=10, exclude_seen=True, items=None):
+        marker = Path(self.kill_marker_)
+        if os.getpid() != self.client_pid_ and not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().recommend(X, n=n, exclude_seen=exclude_seen, items=items)
+
+
+def test_a_worker_killed_mid_job_leaves_only_complete_shards(client, data, tmp_path):
+    model = _KillsItsWorkerOnce(l2=50.0).fit(data)
+    model.kill_marker_, model.client_pid_ = str(tmp_path / "killed"), os.getpid()
+    paths = recommend(model, data, n=3, client=client, block_size=30, output=tmp_path / "out")
+    assert (tmp_path / "killed").exists()  # a worker did die
+    assert sorted(os.listdir(tmp_path / "out")) == [Path(path).name for path in paths]
+    expected = EASE(l2=50.0).fit(data).recommend_ids(data, n=3)
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), expected)
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+
+
+def test_grid_search_on_the_dask_joblib_backend(client, data):
+    X = data.to_csr()
+    search = GridSearchCV(ItemKNN(), {"k": [5, 20]}, cv=KFold(2),
+                          scoring=make_ranking_scorer("ndcg", k=5), n_jobs=-1)
+    with joblib.parallel_backend("dask"):
+        on_dask = search.fit(X).cv_results_["mean_test_score"]
+    local = search.set_params(n_jobs=1).fit(X).cv_results_["mean_test_score"]
+    np.testing.assert_allclose(on_dask, local)
+
+
+def test_cross_validate_als_on_the_dask_joblib_backend(client, data):
+    X = data.to_csr()
+    model = ALS(n_factors=8, n_epochs=3, random_state=0)
+    scoring = make_ranking_scorer("recall", k=5)
+    with joblib.parallel_backend("dask"):
+        on_dask = cross_validate(model, X, cv=KFold(3), scoring=scoring, n_jobs=-1)["test_score"]
+    local = cross_validate(model, X, cv=KFold(3), scoring=scoring)["test_score"]
+    np.testing.assert_allclose(on_dask, local, rtol=1e-5)
+
+
+def test_from_dask_equals_from_pandas(client):
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({
+        "user": rng.choice(["ann", "bob", "cy", "dee"], 60), "item": rng.integers(0, 15, 60),
+        "rating": rng.integers(1, 6, 60).astype(float), "time": rng.permutation(60), "note": "x",
+    })
+    for duplicates in ("sum", "last"):
+        built = from_dask(dd.from_pandas(df, npartitions=3), rating_col="rating", time_col="time",
+                          duplicates=duplicates)
+        assert built == Interactions.from_pandas(df, rating_col="rating", time_col="time",
+                                                 duplicates=duplicates)
+
+
+def test_from_dask_keeps_from_pandas_checks(client):
+    df = pd.DataFrame({"user": ["a", None, "b"], "item": [1, 2, 1]})
+    with pytest.raises(ValueError, match="1 row.*no 'user'"):
+        from_dask(dd.from_pandas(df, npartitions=2))
+    assert len(from_dask(dd.from_pandas(df, npartitions=2), dropna=True)) == 2
+    with pytest.raises(ValueError, match="repeated|duplicate"):
+        from_dask(dd.from_pandas(pd.DataFrame({"user": [1, 1], "item": [2, 2]}), npartitions=1))
+    with pytest.raises(KeyError, match="rating_col='r'"):
+        from_dask(dd.from_pandas(df, npartitions=1), rating_col="r")
