@@ -4,6 +4,7 @@ Install with ``pip install "recsys[neural]"``; without it, importing this
 package raises an ImportError that says so. No other recsys module imports
 torch.
 
+BradleyTerry               a reward model fitted on (chosen, rejected) pairs
 SASRecConfig, SASRecModel  SASRec as a transformers config and model
                            (registered with AutoConfig / AutoModel)
 SequentialRecommender      a recsys recommender training and serving SASRecModel
@@ -26,6 +27,7 @@ for _module in ("torch", "transformers", "safetensors"):
 from transformers import AutoConfig, AutoModel
 
 from recsys.neural._sasrec import SASRecConfig, SASRecModel, SASRecOutput, gbce_beta
+from recsys.neural._preference import BradleyTerry
 from recsys.neural._semantic_cache import SemanticCache
 from recsys.neural._sequential import SequentialRecommender
 from recsys.neural._text import TransformerEmbedder
@@ -33,5 +35,5 @@ from recsys.neural._text import TransformerEmbedder
 AutoConfig.register(SASRecConfig.model_type, SASRecConfig, exist_ok=True)
 AutoModel.register(SASRecConfig, SASRecModel, exist_ok=True)
 
-__all__ = ["SASRecConfig", "SASRecModel", "SASRecOutput", "SemanticCache", "SequentialRecommender", "TransformerEmbedder",
+__all__ = ["BradleyTerry", "SASRecConfig", "SASRecModel", "SASRecOutput", "SemanticCache", "SequentialRecommender", "TransformerEmbedder",
            "gbce_beta"]
