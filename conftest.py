@@ -18,3 +18,6 @@ def _installed(module):
 
 collect_ignore_glob = ([] if all(map(_installed, ("torch", "transformers", "safetensors")))
                        else ["recsys/neural/*.py"])
+# recsys.distributed likewise needs the ``distributed`` extra (dask, distributed).
+if not all(map(_installed, ("dask", "distributed"))):
+    collect_ignore_glob.append("recsys/distributed/*.py")
