@@ -4,6 +4,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted
 
 from recsys.utils import PersistenceMixin, check_interaction_matrix, check_positive_int
 
@@ -123,6 +124,10 @@ class RecommenderPipeline(PersistenceMixin, Pipeline):
         """NDCG@10 of :func:`~recsys.metrics.make_ranking_scorer` on the rows of X (untransformed)."""
         from recsys.metrics import make_ranking_scorer
 
+        check_is_fitted(self)
+        # Checked before the scorer splits X, so that a matrix of another width
+        # gets the width error rather than one about its held-out rows.
+        X = check_interaction_matrix(X, n_items=self.n_features_in_, allow_empty=True, estimator=self)
         return make_ranking_scorer("ndcg", k=10)(self, X)
 
 
@@ -148,7 +153,7 @@ def make_recommender_pipeline(*steps, memory=None, verbose=False):
     >>> from recsys.factorization import ALS
     >>> from recsys.pipeline import make_recommender_pipeline
     >>> from recsys.preprocessing import InteractionWeighter
-    >>> pipeline = make_recommender_pipeline(InteractionWeighter(), ALS(factors=8))
+    >>> pipeline = make_recommender_pipeline(InteractionWeighter(), ALS(n_factors=8))
     >>> [name for name, _ in pipeline.steps]
     ['interactionweighter', 'als']
     """

@@ -154,6 +154,16 @@ class NegativeSampler(BaseEstimator):
         """``fit(X).sample(X)``: negatives for the fit data's own positives."""
         return self.fit(X).sample(X)
 
+    def __sklearn_tags__(self):
+        # X is a DataFrame of named user/item columns (ids of any type), not a
+        # numeric feature matrix: scikit-learn then runs only its API checks.
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.categorical = True
+        tags.input_tags.string = True
+        tags.requires_fit = True
+        return tags
+
     def _read_pairs(self, X, need_time):
         from recsys.datasets import Interactions
 

@@ -4,7 +4,7 @@ A recommender's test module declares::
 
     class TestMyModel(RecommenderContract):
         def make_estimator(self):
-            return MyModel(factors=8, random_state=0)
+            return MyModel(n_factors=8, random_state=0)
 
 and inherits every test below. Class attributes relax the parts that do not
 apply (``deterministic``, ``batch_consistent``) or set how good the model must
@@ -106,6 +106,33 @@ def assert_input_unchanged(X, snapshot, during):
         np.testing.assert_array_equal(now, before, err_msg=f"{during} modified the input's {name}")
 
 
+
+def _same_param_value(left, right):
+    # clone gives a meta-estimator new instances of its estimators: they are
+    # the same parameter when they are of the same class with the same
+    # parameters, as scikit-learn's own clone checks compare them.
+    if hasattr(left, "get_params") and not isinstance(left, type):
+        return type(left) is type(right) and _same_params(left, right)
+    if isinstance(left, (list, tuple)):
+        return (type(left) is type(right) and len(left) == len(right)
+                and all(map(_same_param_value, left, right)))
+    if isinstance(left, np.ndarray) or isinstance(right, np.ndarray):
+        return np.array_equal(left, right)
+    return left == right
+
+
+def _same_params(left, right):
+    params, other = left.get_params(deep=False), right.get_params(deep=False)
+    return params.keys() == other.keys() and all(
+        _same_param_value(params[name], other[name]) for name in params)
+
+
+def assert_same_params(cloned, estimator):
+    """Assert that ``cloned`` has the parameters of ``estimator``, nested estimators compared by theirs."""
+    assert _same_params(cloned, estimator), (
+        f"clone changed the parameters:\n{cloned.get_params(deep=False)}\n"
+        f"!=\n{estimator.get_params(deep=False)}")
+
 class RecommenderContract:
     """Mixin of pytest tests that every recommender must pass."""
 
@@ -153,7 +180,7 @@ class RecommenderContract:
         estimator = self.make_estimator()
         cloned = clone(estimator)
         assert cloned is not estimator
-        assert cloned.get_params() == estimator.get_params()
+        assert_same_params(cloned, estimator)
 
     def test_unfitted_recommend_raises(self, data):
         with pytest.raises(NotFittedError):

@@ -3,7 +3,6 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.utils import estimator_checks
 
 from recsys.datasets import Interactions, make_interactions
 from recsys.preprocessing import NegativeSampler
@@ -11,23 +10,6 @@ from recsys.preprocessing._negative_sampling import (
     _popularity_allowed,
     _uniform_allowed,
 )
-
-# Only the API checks apply: NegativeSampler has no transform or predict
-# (its output has more rows than its input) and reads named DataFrame columns.
-_SKLEARN_CHECKS = (
-    "check_no_attributes_set_in_init",
-    "check_parameters_default_constructible",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_estimator_repr",
-    "check_estimator_cloneable",
-    "check_do_not_raise_errors_in_init_or_set_params",
-)
-
-
-@pytest.mark.parametrize("check_name", _SKLEARN_CHECKS)
-def test_sklearn_checks_that_apply(check_name):
-    getattr(estimator_checks, check_name)("NegativeSampler", NegativeSampler())
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.utils import estimator_checks
 
 from recsys.base import UnknownPairsWarning
 from recsys.datasets import Interactions, make_ratings
@@ -17,24 +16,6 @@ from recsys.factorization import ALS, BaselineOnly
 from recsys.neighbors import ItemKNN
 from recsys.preprocessing import NegativeSampler, PairFeatures
 from recsys.preprocessing._rank_kernels import count_greater, count_greater_reference
-
-# Only the API checks apply: every other scikit-learn check feeds numeric
-# arrays, while PairFeatures reads named user/item/timestamp columns of a
-# DataFrame (and rejects anything else with a TypeError).
-_SKLEARN_CHECKS = (
-    "check_no_attributes_set_in_init",
-    "check_parameters_default_constructible",
-    "check_get_params_invariance",
-    "check_set_params",
-    "check_estimator_repr",
-    "check_estimator_cloneable",
-    "check_do_not_raise_errors_in_init_or_set_params",
-)
-
-
-@pytest.mark.parametrize("check_name", _SKLEARN_CHECKS)
-def test_sklearn_checks_that_apply(check_name):
-    getattr(estimator_checks, check_name)("PairFeatures", PairFeatures())
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +115,7 @@ def test_datetime_timestamps_in_seconds():
 @pytest.mark.parametrize("exclude_seen", [True, False])
 def test_recommender_score_and_rank_match_recommend(events, pairs, exclude_seen):
     transformer = PairFeatures(user_stats=False, item_stats=False, time=False,
-                               models=[("als", ALS(factors=6, iterations=4, random_state=0))],
+                               models=[("als", ALS(n_factors=6, n_epochs=4, random_state=0))],
                                exclude_seen=exclude_seen).fit(events)
     out = transformer.transform(pairs)
     model = transformer.models_[0][1]

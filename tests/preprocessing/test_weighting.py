@@ -1,31 +1,14 @@
-"""InteractionWeighter: implicit's formulas, statistics from fit only, scikit-learn's checks."""
+"""InteractionWeighter: implicit's formulas, statistics from fit only.
+
+scikit-learn's checks run in tests/test_sklearn_checks.py.
+"""
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from recsys.preprocessing import InteractionWeighter
-
-# recsys' own validation (recsys.utils.check_interaction_matrix) words its
-# errors differently from scikit-learn's, which these checks match by regex;
-# the inputs are still rejected with a clear error.
-_MESSAGE_CHECKS = {
-    "check_n_features_in_after_fitting": "the column-count error is recsys' ('X has 5 columns but ...')",
-    "check_positive_only_tag_during_fit": "negative weights are rejected with recsys' message",
-    "check_estimators_empty_data_messages": "empty input is rejected with recsys' message",
-    "check_fit2d_predict1d": "1-d input is rejected with recsys' message",
-    "check_dtype_object": "object arrays are rejected (interaction weights must be numeric)",
-    "check_complex_data": "recsys.utils.check_interaction_matrix casts complex input with a "
-                          "ComplexWarning instead of raising (reported to the utils owner)",
-}
-
-
-@parametrize_with_checks([InteractionWeighter(), InteractionWeighter("tfidf", documents="users")],
-                         expected_failed_checks=lambda estimator: _MESSAGE_CHECKS)
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 @pytest.fixture(scope="module")
