@@ -156,7 +156,8 @@ class BaseRecommender(PersistenceMixin, BaseEstimator, ABC):
             block_scores = np.asarray(self._score(rows), dtype=np.float64)
             if allowed is not None:
                 block_scores[:, ~allowed] = -np.inf
-            block_ids, block_top = top_k(block_scores, n, exclude=rows if exclude_seen else None)
+            block_ids, block_top = top_k(block_scores, n, exclude=rows if exclude_seen else None,
+                                         overwrite_scores=True)
             ids[start:start + block], scores[start:start + block] = block_ids, block_top
         return ids, scores
 

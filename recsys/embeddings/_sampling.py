@@ -104,6 +104,6 @@ def sample_recommendations(scores, n=10, temperature=1.0, random_state=None):
         return top_k(scores, n)
     rng = np.random.default_rng(random_state)
     perturbed = scores / temperature + rng.gumbel(size=scores.shape)
-    ids, _ = top_k(perturbed, n)
+    ids, _ = top_k(perturbed, n, overwrite_scores=True)
     drawn = np.take_along_axis(scores, np.maximum(ids, 0), axis=1)
     return ids, np.where(ids >= 0, drawn, -np.inf)

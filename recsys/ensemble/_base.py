@@ -185,5 +185,6 @@ class RecommenderEnsemble(_BaseComposition, BaseRecommender):
                 blocked[:, ~allowed] = True
             block_scores = self._ensemble_scores(rows, blocked, n, exclude_seen, items)
             block_scores[blocked] = -np.inf
-            ids[start:start + block], scores[start:start + block] = top_k(block_scores, n)
+            ids[start:start + block], scores[start:start + block] = top_k(
+                block_scores, n, overwrite_scores=True)
         return ids, scores

@@ -383,5 +383,6 @@ def ranking_from_scores(scores, k, exclude=None):
     array([[1, 2, 3]])
     """
     # A copy: top_k writes -inf over the excluded and NaN scores in place.
-    ids, _ = top_k(np.array(scores, dtype=np.float64), k, exclude=exclude)
+    ids, _ = top_k(np.array(scores, dtype=np.float64), k, exclude=exclude,
+                   overwrite_scores=True)
     return ids

@@ -47,4 +47,4 @@ def cosine_similar_items(vectors, items, n):
     unit = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
     similarities = unit[items] @ unit.T
     similarities[np.arange(len(items)), items] = -np.inf
-    return top_k(similarities, n)
+    return top_k(similarities, n, overwrite_scores=True)

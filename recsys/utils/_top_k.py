@@ -6,20 +6,44 @@ import scipy.sparse as sp
 from recsys.utils._validation import check_positive_int
 
 
-def top_k(scores, k, exclude=None):
+def top_k(scores, k, exclude=None, *, overwrite_scores=False):
     """Return (ids, scores) of the k best entries of each row of a dense score matrix.
 
     Ties are broken by the lower column index; excluded and NaN entries are
-    never returned; missing places hold id -1 and score -inf. ``scores`` may
-    be modified in place.
+    never returned; missing places hold id -1 and score -inf.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_rows, n_items)
+    k : int
+    exclude : sparse matrix or boolean array of the shape of scores, default=None
+        Entries never returned.
+    overwrite_scores : bool, default=False
+        Whether ``scores`` may be modified in place (excluded entries set to
+        -inf, NaN to -inf): saves a copy for callers who own the array, such
+        as a block of scores they have just computed. By default ``scores`` is
+        copied before the first write, and only then.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> scores = np.array([[0.5, np.nan, 2.0]])
+    >>> top_k(scores, 2)
+    (array([[2, 0]]), array([[2. , 0.5]]))
+    >>> bool(np.isnan(scores[0, 1]))  # left as it was
+    True
     """
     scores = np.asarray(scores)
     if scores.ndim != 2:
         raise ValueError(f"scores must be 2-d (users x items); got shape {scores.shape}.")
     check_positive_int(k, "k")
+    owned = overwrite_scores and scores.flags.writeable
     if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
-    if not scores.flags.writeable:
+        scores, owned = scores.astype(np.float64), True
+    # Only exclusions and non-finite scores need writes: finite scores without
+    # exclusions are ranked as they are, without a copy.
+    needs_writes = exclude is not None or not np.isfinite(scores).all()
+    if needs_writes and not owned:
         scores = scores.copy()
     n_rows, n_items = scores.shape
     if exclude is not None:
@@ -28,7 +52,9 @@ def top_k(scores, k, exclude=None):
             scores[exclude.row, exclude.col] = -np.inf
         else:
             scores[np.asarray(exclude, dtype=bool)] = -np.inf
-    np.nan_to_num(scores, copy=False, nan=-np.inf, posinf=np.finfo(scores.dtype).max, neginf=-np.inf)
+    if needs_writes:
+        np.nan_to_num(scores, copy=False, nan=-np.inf, posinf=np.finfo(scores.dtype).max,
+                      neginf=-np.inf)
     width = min(k, n_items)
     ids, top_scores = _sorted_top(scores, width)
     missing = ~np.isfinite(top_scores) & (top_scores < 0)

@@ -61,3 +61,26 @@ def test_matches_a_full_sort_reference(scores, k, seed):
     expected_ids, expected_values = _reference_top_k(scores, k, exclude)
     np.testing.assert_array_equal(ids, expected_ids)
     np.testing.assert_array_equal(values, expected_values)
+
+
+@pytest.mark.parametrize("exclude", [None, "dense", "sparse"])
+def test_top_k_leaves_the_scores_unchanged_unless_told_it_may_overwrite_them(exclude):
+    scores = np.array([[0.5, np.nan, 2.0, np.inf], [1.0, 3.0, -np.inf, 0.0]])
+    mask = np.array([[False, False, True, False], [True, False, False, False]])
+    exclusion = {None: None, "dense": mask, "sparse": sp.csr_matrix(mask)}[exclude]
+    before = scores.copy()
+    ids, values = top_k(scores, 3, exclude=exclusion)
+    np.testing.assert_array_equal(scores, before)
+    owned = scores.copy()
+    owned_ids, owned_values = top_k(owned, 3, exclude=exclusion, overwrite_scores=True)
+    np.testing.assert_array_equal(owned_ids, ids)
+    np.testing.assert_array_equal(owned_values, values)
+    assert not np.array_equal(owned, before, equal_nan=True)  # the owner's block was written over
+
+
+def test_top_k_ranks_read_only_scores_without_exclusions():
+    scores = np.array([[0.5, 2.0, 1.0]])
+    scores.flags.writeable = False
+    ids, values = top_k(scores, 2, overwrite_scores=True)
+    np.testing.assert_array_equal(ids, [[1, 2]])
+    np.testing.assert_array_equal(values, [[2.0, 1.0]])
