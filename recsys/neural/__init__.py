@@ -5,6 +5,7 @@ package raises an ImportError that says so. No other recsys module imports
 torch.
 
 BradleyTerry               a reward model fitted on (chosen, rejected) pairs
+ContentKNN                 content-based recommender on item texts (serves cold items)
 SASRecConfig, SASRecModel  SASRec as a transformers config and model
                            (registered with AutoConfig / AutoModel)
 SequentialRecommender      a recsys recommender training and serving SASRecModel
@@ -27,6 +28,7 @@ for _module in ("torch", "transformers", "safetensors"):
 from transformers import AutoConfig, AutoModel
 
 from recsys.neural._sasrec import SASRecConfig, SASRecModel, SASRecOutput, gbce_beta
+from recsys.neural._content import ContentKNN
 from recsys.neural._preference import BradleyTerry
 from recsys.neural._semantic_cache import SemanticCache
 from recsys.neural._sequential import SequentialRecommender
@@ -35,5 +37,5 @@ from recsys.neural._text import TransformerEmbedder
 AutoConfig.register(SASRecConfig.model_type, SASRecConfig, exist_ok=True)
 AutoModel.register(SASRecConfig, SASRecModel, exist_ok=True)
 
-__all__ = ["BradleyTerry", "SASRecConfig", "SASRecModel", "SASRecOutput", "SemanticCache", "SequentialRecommender", "TransformerEmbedder",
+__all__ = ["BradleyTerry", "ContentKNN", "SASRecConfig", "SASRecModel", "SASRecOutput", "SemanticCache", "SequentialRecommender", "TransformerEmbedder",
            "gbce_beta"]
