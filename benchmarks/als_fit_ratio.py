@@ -35,15 +35,14 @@ def main(argv=None):
     from recsys.utils import limit_blas_threads
 
     X = load_dataset(args.dataset, download=False).to_csr().astype(np.float32)
-    params = {"factors": args.factors, "iterations": args.iterations, "alpha": args.alpha,
-              "regularization": args.regularization, "random_state": 0}
+    params = {"alpha": args.alpha, "regularization": args.regularization, "random_state": 0}
 
     def fit_recsys():
-        return ALS(**params).fit(X).item_factors_
+        return ALS(n_factors=args.factors, n_epochs=args.iterations, **params).fit(X).item_factors_
 
     def fit_implicit():
         with limit_blas_threads():
-            model = AlternatingLeastSquares(**params)
+            model = AlternatingLeastSquares(factors=args.factors, iterations=args.iterations, **params)
             model.fit(X, show_progress=False)
         return model.item_factors
 

@@ -131,7 +131,7 @@ def main(argv=None):
         X = generate(args.users, args.items, args.interactions)
     csr_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
 
-    model = ALS(factors=args.factors, iterations=args.iterations, alpha=args.alpha,
+    model = ALS(n_factors=args.factors, n_epochs=args.iterations, alpha=args.alpha,
                 regularization=1.0, random_state=0)
     with Step(rows, f"recsys ALS fit ({args.iterations} iterations)") as fit_step:
         model.fit(X)

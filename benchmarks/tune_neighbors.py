@@ -50,9 +50,9 @@ GRIDS = {
     "ease": (EASE, {}, {"l2": [50.0, 200.0, 500.0, 1000.0, 3000.0]}),
     "slim": (SLIM, {"k": 200, "n_jobs": -1}, {"l1": [0.1, 1.0], "l2": [10.0, 100.0]}),
     "pure-svd": (PureSVD, {"random_state": 0}, {"n_factors": [20, 50, 100, 200]}),
-    "als": (ALS, {"random_state": 0}, {"factors": [32, 128], "alpha": [1.0, 5.0, 20.0],
+    "als": (ALS, {"random_state": 0}, {"n_factors": [32, 128], "alpha": [1.0, 5.0, 20.0],
                                        "regularization": [0.1, 10.0]}),
-    "bpr": (BPR, {"random_state": 0}, {"factors": [64, 128], "learning_rate": [0.01, 0.05]}),
+    "bpr": (BPR, {"random_state": 0}, {"n_factors": [64, 128], "learning_rate": [0.01, 0.05]}),
 }
 
 

@@ -51,7 +51,7 @@ def movielens_genres(genre, data_home=None):
 
 def genre_auc(X, labels, factors=32, random_state=0):
     """Cross-validated ROC AUC of genre prediction: (from embeddings, from popularity)."""
-    model = ALS(factors=factors, iterations=10, random_state=random_state).fit(X)
+    model = ALS(n_factors=factors, n_epochs=10, random_state=random_state).fit(X)
     items = np.arange(X.shape[1])
     folds = StratifiedKFold(5, shuffle=True, random_state=random_state)
     # FrozenEstimator keeps cross-validation's clones from discarding the fitted ALS.

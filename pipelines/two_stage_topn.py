@@ -47,7 +47,7 @@ def single_models(seed=0):
     """The single models, with ml100k-quality.toml's tuned parameters."""
     return {
         "ease": EASE(l2=200.0),
-        "als": ALS(factors=128, regularization=10.0, alpha=1.0, random_state=seed),
+        "als": ALS(n_factors=128, regularization=10.0, alpha=1.0, random_state=seed),
         "item-knn-bm25": ItemKNN(k=200, similarity="bm25", shrink=100.0),
     }
 

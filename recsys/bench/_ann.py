@@ -58,7 +58,7 @@ def movielens_factor_set(n_queries, factors=64, data_home=None, random_state=0):
         interactions = load_dataset("ml-1m-pairs", data_home=data_home, download=False)
     except (FileNotFoundError, OSError):
         return None
-    model = ALS(factors=factors, iterations=15, regularization=0.1, random_state=random_state)
+    model = ALS(n_factors=factors, n_epochs=15, regularization=0.1, random_state=random_state)
     model.fit(interactions.to_csr())
     users = np.random.default_rng(random_state).permutation(len(model.user_factors_))[:n_queries]
     return model.item_factors_, model.user_factors_[users]

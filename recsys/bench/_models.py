@@ -17,7 +17,7 @@ _SEEDED = {"random_state": 0}
 # Ensemble members with the ml100k-quality suite's tuned parameters (a suite's params replace them whole).
 _ENSEMBLE_MEMBERS = {
     "ease": {"model": "ease", "l2": 200.0},
-    "als": {"model": "als", "factors": 128, "alpha": 1.0, "regularization": 10.0, "random_state": 0},
+    "als": {"model": "als", "n_factors": 128, "alpha": 1.0, "regularization": 10.0, "random_state": 0},
     "item_knn": {"model": "item-knn", "similarity": "bm25", "k": 200, "shrink": 100.0},
 }
 _TWO_STAGE = {

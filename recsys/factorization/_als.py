@@ -13,6 +13,7 @@ from recsys.factorization._implicit_common import (
     implicit_random_state,
 )
 from recsys.utils import limit_blas_threads
+from recsys.utils._renamed_params import DEPRECATED
 
 
 class ALS(ImplicitFactorRecommender):
@@ -35,13 +36,13 @@ class ALS(ImplicitFactorRecommender):
 
     Parameters
     ----------
-    factors : int, default=100
+    n_factors : int, default=100
         Number of latent factors.
     regularization : float, default=0.01
         L2 penalty on the factors.
     alpha : float, default=1.0
         Confidence scale: confidence = alpha * X on the stored entries.
-    iterations : int, default=15
+    n_epochs : int, default=15
         Number of alternating sweeps.
     use_cg : bool, default=True
         Solve the fit's least-squares steps approximately by conjugate gradient
@@ -55,10 +56,17 @@ class ALS(ImplicitFactorRecommender):
         (cloned) makes fit index the item factors and ``recommend`` search that
         index (maximum inner product search; see ``FactorRecommender``).
 
+    factors : "deprecated"
+        Old name of ``n_factors`` (implicit's): accepted until the next release,
+        with a FutureWarning.
+    iterations : "deprecated"
+        Old name of ``n_epochs``: accepted until the next release, with a
+        FutureWarning.
+
     Attributes
     ----------
-    user_factors_ : ndarray of shape (n_users, factors), float32
-    item_factors_ : ndarray of shape (n_items, factors), float32
+    user_factors_ : ndarray of shape (n_users, n_factors), float32
+    item_factors_ : ndarray of shape (n_items, n_factors), float32
     retrieval_index_ : FaissNearestNeighbors or None
         The fitted index over ``item_factors_`` when ``retrieval`` is set.
     n_items_ : int
@@ -68,38 +76,42 @@ class ALS(ImplicitFactorRecommender):
     >>> from recsys.datasets import make_interactions
     >>> from recsys.factorization import ALS
     >>> X = make_interactions(200, 60, density=0.1, random_state=0).to_csr()
-    >>> model = ALS(factors=8, iterations=5, random_state=0).fit(X)
+    >>> model = ALS(n_factors=8, n_epochs=5, random_state=0).fit(X)
     >>> ids, scores = model.recommend(X[:3], n=5)
     >>> ids.shape
     (3, 5)
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "factors": [Interval(Integral, 1, None, closed="left")],
+        "n_factors": [Interval(Integral, 1, None, closed="left")],
         "regularization": [Interval(Real, 0, None, closed="left")],
         "alpha": [Interval(Real, 0, None, closed="neither")],
-        "iterations": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "use_cg": ["boolean"],
         "random_state": ["random_state"],
         **FactorRecommender._retrieval_constraint,
+        **ImplicitFactorRecommender._renamed_constraint,
     }
 
-    def __init__(self, factors=100, regularization=0.01, alpha=1.0, iterations=15,
-                 use_cg=True, random_state=None, retrieval=None):
-        self.factors = factors
+    def __init__(self, n_factors=100, regularization=0.01, alpha=1.0, n_epochs=15,
+                 use_cg=True, random_state=None, retrieval=None, *,
+                 factors=DEPRECATED, iterations=DEPRECATED):
+        self.n_factors = n_factors
         self.regularization = regularization
         self.alpha = alpha
-        self.iterations = iterations
+        self.n_epochs = n_epochs
         self.use_cg = use_cg
         self.random_state = random_state
         self.retrieval = retrieval
+        self.factors = factors
+        self.iterations = iterations
 
     def _make_implicit_model(self):
         from implicit.cpu.als import AlternatingLeastSquares
 
         return AlternatingLeastSquares(
-            factors=self.factors, regularization=self.regularization, alpha=self.alpha,
-            iterations=self.iterations, use_cg=self.use_cg,
+            factors=self._param("n_factors"), regularization=self.regularization, alpha=self.alpha,
+            iterations=self._param("n_epochs"), use_cg=self.use_cg,
             random_state=implicit_random_state(self.random_state),
         )
 

@@ -13,6 +13,7 @@ from recsys.factorization._implicit_common import (
     implicit_random_state,
 )
 from recsys.factorization._sgd_fold_in import bpr_fold_in
+from recsys.utils._renamed_params import DEPRECATED
 
 
 class BPR(ImplicitFactorRecommender):
@@ -39,12 +40,12 @@ class BPR(ImplicitFactorRecommender):
 
     Parameters
     ----------
-    factors : int, default=100
+    n_factors : int, default=100
         Number of latent factors (the item bias comes on top).
     learning_rate : float, default=0.01
     regularization : float, default=0.01
         L2 penalty of the SGD updates.
-    iterations : int, default=100
+    n_epochs : int, default=100
         Number of epochs.
     random_state : int, RandomState instance or None, default=None
         Seed passed to implicit; makes the fit single-threaded (see above).
@@ -55,10 +56,17 @@ class BPR(ImplicitFactorRecommender):
         (cloned) makes fit index the item factors and ``recommend`` search that
         index (maximum inner product search; see ``FactorRecommender``).
 
+    factors : "deprecated"
+        Old name of ``n_factors`` (implicit's): accepted until the next release,
+        with a FutureWarning.
+    iterations : "deprecated"
+        Old name of ``n_epochs``: accepted until the next release, with a
+        FutureWarning.
+
     Attributes
     ----------
-    user_factors_ : ndarray of shape (n_users, factors + 1), float32
-    item_factors_ : ndarray of shape (n_items, factors + 1), float32
+    user_factors_ : ndarray of shape (n_users, n_factors + 1), float32
+    item_factors_ : ndarray of shape (n_items, n_factors + 1), float32
     retrieval_index_ : FaissNearestNeighbors or None
         The fitted index over ``item_factors_`` when ``retrieval`` is set.
     n_items_ : int
@@ -68,35 +76,39 @@ class BPR(ImplicitFactorRecommender):
     >>> from recsys.datasets import make_interactions
     >>> from recsys.factorization import BPR
     >>> X = make_interactions(200, 60, density=0.1, random_state=0).to_csr()
-    >>> model = BPR(factors=8, iterations=20, random_state=0).fit(X)
+    >>> model = BPR(n_factors=8, n_epochs=20, random_state=0).fit(X)
     >>> model.item_factors_.shape
     (60, 9)
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "factors": [Interval(Integral, 1, None, closed="left")],
+        "n_factors": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "regularization": [Interval(Real, 0, None, closed="left")],
-        "iterations": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         **FactorRecommender._retrieval_constraint,
+        **ImplicitFactorRecommender._renamed_constraint,
     }
 
-    def __init__(self, factors=100, learning_rate=0.01, regularization=0.01, iterations=100,
-                 random_state=None, retrieval=None):
-        self.factors = factors
+    def __init__(self, n_factors=100, learning_rate=0.01, regularization=0.01, n_epochs=100,
+                 random_state=None, retrieval=None, *,
+                 factors=DEPRECATED, iterations=DEPRECATED):
+        self.n_factors = n_factors
         self.learning_rate = learning_rate
         self.regularization = regularization
-        self.iterations = iterations
+        self.n_epochs = n_epochs
         self.random_state = random_state
         self.retrieval = retrieval
+        self.factors = factors
+        self.iterations = iterations
 
     def _make_implicit_model(self):
         from implicit.cpu.bpr import BayesianPersonalizedRanking
 
         return BayesianPersonalizedRanking(
-            factors=self.factors, learning_rate=self.learning_rate,
-            regularization=self.regularization, iterations=self.iterations,
+            factors=self._param("n_factors"), learning_rate=self.learning_rate,
+            regularization=self.regularization, iterations=self._param("n_epochs"),
             num_threads=implicit_num_threads(self.random_state),
             random_state=implicit_random_state(self.random_state),
         )
@@ -107,5 +119,5 @@ class BPR(ImplicitFactorRecommender):
         user_factors = np.empty((X.shape[0], self.item_factors_.shape[1]))
         seed = self.random_state if isinstance(self.random_state, Integral) else 0
         bpr_fold_in(positives.indptr, positives.indices, self.item_factors_, user_factors,
-                    self.learning_rate, self.regularization, self.iterations, seed)
+                    self.learning_rate, self.regularization, self._param("n_epochs"), seed)
         return user_factors.astype(np.float32)

@@ -1,9 +1,11 @@
 """What the factor models share: implicit's seeds and threads, fold-in solves,
 similar items, exact and approximate top-N."""
 
+from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.base import BaseRecommender
@@ -14,6 +16,7 @@ from recsys.utils import (
     limit_blas_threads,
     pad_ranking,
 )
+from recsys.utils._renamed_params import RenamedParamsMixin, renamed_param_constraint
 
 
 def implicit_num_threads(random_state):
@@ -115,7 +118,7 @@ class ItemSimilarityMixin:
         return cosine_similar_items(self.item_factors_, items, n)
 
 
-class FactorRecommender(ItemSimilarityMixin, BaseRecommender):
+class FactorRecommender(RenamedParamsMixin, ItemSimilarityMixin, BaseRecommender):
     """A recommender scoring ``fold_in(X) @ item_factors_.T``.
 
     Subclasses set ``user_factors_`` and ``item_factors_`` (float32) in
@@ -147,6 +150,7 @@ class FactorRecommender(ItemSimilarityMixin, BaseRecommender):
                                       "item_factors_": ("n_items_", "n_components")}
 
     def fit(self, X, y=None):
+        self._warn_renamed_params()
         super().fit(X, y)
         self._rebuild_derived()
         return self
@@ -208,8 +212,16 @@ class ImplicitFactorRecommender(FactorRecommender):
     """A recommender fitted by one of the ``implicit`` library's CPU models.
 
     Subclasses implement ``_make_implicit_model()`` returning the unfitted
-    implicit model, and ``_fold_in``.
+    implicit model, and ``_fold_in``. They take ``n_factors`` and ``n_epochs``,
+    and implicit's names ``factors`` and ``iterations`` until the next release
+    (see :mod:`recsys.utils._renamed_params`).
     """
+
+    _renamed_params: ClassVar[dict] = {"factors": "n_factors", "iterations": "n_epochs"}
+    _renamed_constraint: ClassVar[dict] = {
+        "factors": renamed_param_constraint([Interval(Integral, 1, None, closed="left")]),
+        "iterations": renamed_param_constraint([Interval(Integral, 1, None, closed="left")]),
+    }
 
     def _fit(self, X):
         with limit_blas_threads():

@@ -12,6 +12,7 @@ from recsys.factorization._implicit_common import (
     implicit_random_state,
     ridge_fold_in,
 )
+from recsys.utils._renamed_params import DEPRECATED
 
 
 class LMF(ImplicitFactorRecommender):
@@ -38,12 +39,12 @@ class LMF(ImplicitFactorRecommender):
 
     Parameters
     ----------
-    factors : int, default=30
+    n_factors : int, default=30
         Number of latent factors (the two bias columns come on top).
     learning_rate : float, default=1.0
     regularization : float, default=0.6
         L2 penalty of the fit.
-    iterations : int, default=30
+    n_epochs : int, default=30
     neg_prop : int, default=30
         Negative samples drawn per positive interaction.
     random_state : int, RandomState instance or None, default=None
@@ -55,10 +56,17 @@ class LMF(ImplicitFactorRecommender):
         (cloned) makes fit index the item factors and ``recommend`` search that
         index (maximum inner product search; see ``FactorRecommender``).
 
+    factors : "deprecated"
+        Old name of ``n_factors`` (implicit's): accepted until the next release,
+        with a FutureWarning.
+    iterations : "deprecated"
+        Old name of ``n_epochs``: accepted until the next release, with a
+        FutureWarning.
+
     Attributes
     ----------
-    user_factors_ : ndarray of shape (n_users, factors + 2), float32
-    item_factors_ : ndarray of shape (n_items, factors + 2), float32
+    user_factors_ : ndarray of shape (n_users, n_factors + 2), float32
+    item_factors_ : ndarray of shape (n_items, n_factors + 2), float32
     retrieval_index_ : FaissNearestNeighbors or None
         The fitted index over ``item_factors_`` when ``retrieval`` is set.
     n_items_ : int
@@ -68,37 +76,41 @@ class LMF(ImplicitFactorRecommender):
     >>> from recsys.datasets import make_interactions
     >>> from recsys.factorization import LMF
     >>> X = make_interactions(200, 60, density=0.1, random_state=0).to_csr()
-    >>> model = LMF(factors=8, iterations=10, random_state=0).fit(X)
+    >>> model = LMF(n_factors=8, n_epochs=10, random_state=0).fit(X)
     >>> model.user_factors_.shape
     (200, 10)
     """
 
     _parameter_constraints: ClassVar[dict] = {
-        "factors": [Interval(Integral, 1, None, closed="left")],
+        "n_factors": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
         "regularization": [Interval(Real, 0, None, closed="left")],
-        "iterations": [Interval(Integral, 1, None, closed="left")],
+        "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "neg_prop": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         **FactorRecommender._retrieval_constraint,
+        **ImplicitFactorRecommender._renamed_constraint,
     }
 
-    def __init__(self, factors=30, learning_rate=1.0, regularization=0.6, iterations=30,
-                 neg_prop=30, random_state=None, retrieval=None):
-        self.factors = factors
+    def __init__(self, n_factors=30, learning_rate=1.0, regularization=0.6, n_epochs=30,
+                 neg_prop=30, random_state=None, retrieval=None, *,
+                 factors=DEPRECATED, iterations=DEPRECATED):
+        self.n_factors = n_factors
         self.learning_rate = learning_rate
         self.regularization = regularization
-        self.iterations = iterations
+        self.n_epochs = n_epochs
         self.neg_prop = neg_prop
         self.random_state = random_state
         self.retrieval = retrieval
+        self.factors = factors
+        self.iterations = iterations
 
     def _make_implicit_model(self):
         from implicit.cpu.lmf import LogisticMatrixFactorization
 
         return LogisticMatrixFactorization(
-            factors=self.factors, learning_rate=self.learning_rate,
-            regularization=self.regularization, iterations=self.iterations,
+            factors=self._param("n_factors"), learning_rate=self.learning_rate,
+            regularization=self.regularization, iterations=self._param("n_epochs"),
             neg_prop=self.neg_prop, num_threads=implicit_num_threads(self.random_state),
             random_state=implicit_random_state(self.random_state),
         )

@@ -7,7 +7,7 @@ them, and rejects bad queries with the same errors (see
 
     class TestMyModelSimilarItems(SimilarItemsChecks):
         def make_estimator(self):
-            return MyModel(factors=8, random_state=0)
+            return MyModel(n_factors=8, random_state=0)
 
 and may override ``fit_estimator(estimator, X)`` (default ``estimator.fit(X)``)
 and ``similar_items_data()`` (default :func:`contract_data`).

@@ -29,7 +29,7 @@ EXPLAINED = [
     pytest.param(lambda: ItemKNN(k=10), id="item-knn"),
     pytest.param(lambda: EASE(l2=5.0), id="ease"),
     pytest.param(lambda: SLIM(l1=0.01, l2=0.1), id="slim"),
-    pytest.param(lambda: ALS(factors=6, iterations=5, alpha=3.0, regularization=0.1, random_state=0),
+    pytest.param(lambda: ALS(n_factors=6, n_epochs=5, alpha=3.0, regularization=0.1, random_state=0),
                  id="als"),
 ]
 
@@ -136,7 +136,7 @@ def test_a_model_fitted_on_a_matrix_needs_item_ids(matrix):
         model.recommend_ids(indexed, item_ids=np.arange(3))
 
 
-@pytest.mark.parametrize("make_model", [lambda: ItemKNN(k=10), lambda: ALS(factors=4, iterations=3,
+@pytest.mark.parametrize("make_model", [lambda: ItemKNN(k=10), lambda: ALS(n_factors=4, n_epochs=3,
                                                                              random_state=0)])
 @pytest.mark.parametrize("ids", ["str", "int"])
 def test_save_and_load_keep_the_vocabularies(tmp_path, matrix, make_model, ids):
@@ -183,7 +183,7 @@ def test_als_explain_matches_implicit(data, matrix):
     implicit_als = pytest.importorskip("implicit.cpu.als")
     counts = matrix.multiply(np.arange(1, matrix.shape[1] + 1) % 3 + 1).tocsr()
     weighted = Interactions.from_csr(counts, user_ids=data.user_ids, item_ids=data.item_ids)
-    model = ALS(factors=6, iterations=5, alpha=2.0, regularization=0.5, random_state=0).fit(weighted)
+    model = ALS(n_factors=6, n_epochs=5, alpha=2.0, regularization=0.5, random_state=0).fit(weighted)
     reference = implicit_als.AlternatingLeastSquares(factors=6, regularization=0.5, alpha=2.0)
     reference.item_factors = model.item_factors_.copy()
     reference.user_factors = model.user_factors_.copy()

@@ -16,17 +16,17 @@ from recsys.testing import SaveLoadChecks, SimilarItemsChecks
 
 class TestALSSimilarItems(SimilarItemsChecks):
     def make_estimator(self):
-        return ALS(factors=6, iterations=5, random_state=0)
+        return ALS(n_factors=6, n_epochs=5, random_state=0)
 
 
 class TestBPRSimilarItems(SimilarItemsChecks):
     def make_estimator(self):
-        return BPR(factors=6, iterations=10, random_state=0)
+        return BPR(n_factors=6, n_epochs=10, random_state=0)
 
 
 class TestLMFSimilarItems(SimilarItemsChecks):
     def make_estimator(self):
-        return LMF(factors=6, iterations=5, random_state=0)
+        return LMF(n_factors=6, n_epochs=5, random_state=0)
 
 
 class TestPureSVDSimilarItems(SimilarItemsChecks):
@@ -36,17 +36,17 @@ class TestPureSVDSimilarItems(SimilarItemsChecks):
 
 class TestALSSaveLoad(SaveLoadChecks):
     def make_estimator(self):
-        return ALS(factors=6, iterations=5, random_state=0)
+        return ALS(n_factors=6, n_epochs=5, random_state=0)
 
 
 class TestBPRSaveLoad(SaveLoadChecks):
     def make_estimator(self):
-        return BPR(factors=6, iterations=10, random_state=0)
+        return BPR(n_factors=6, n_epochs=10, random_state=0)
 
 
 class TestLMFSaveLoad(SaveLoadChecks):
     def make_estimator(self):
-        return LMF(factors=6, iterations=5, random_state=0)
+        return LMF(n_factors=6, n_epochs=5, random_state=0)
 
 
 class TestPureSVDWithRetrievalSaveLoad(SaveLoadChecks):

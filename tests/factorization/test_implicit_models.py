@@ -14,24 +14,24 @@ class TestALSContract(RecommenderContract):
     must_beat = "popularity"
 
     def make_estimator(self):
-        return ALS(factors=8, iterations=10, regularization=10.0, alpha=5.0, random_state=0)
+        return ALS(n_factors=8, n_epochs=10, regularization=10.0, alpha=5.0, random_state=0)
 
     def make_sklearn_check_estimator(self):
-        return ALS(factors=4, iterations=2, random_state=0)
+        return ALS(n_factors=4, n_epochs=2, random_state=0)
 
 
 class TestBPRContract(RecommenderContract):
     must_beat = "random"
 
     def make_estimator(self):
-        return BPR(factors=8, iterations=30, learning_rate=0.05, random_state=0)
+        return BPR(n_factors=8, n_epochs=30, learning_rate=0.05, random_state=0)
 
 
 class TestLMFContract(RecommenderContract):
     must_beat = "random"
 
     def make_estimator(self):
-        return LMF(factors=8, iterations=10, random_state=0)
+        return LMF(n_factors=8, n_epochs=10, random_state=0)
 
 
 class TestPureSVDContract(RecommenderContract):
@@ -46,9 +46,9 @@ class TestPureSVDContract(RecommenderContract):
 
 
 ALL_MODELS = [
-    pytest.param(lambda: ALS(factors=6, iterations=5, random_state=0), id="ALS"),
-    pytest.param(lambda: BPR(factors=6, iterations=10, random_state=0), id="BPR"),
-    pytest.param(lambda: LMF(factors=6, iterations=5, random_state=0), id="LMF"),
+    pytest.param(lambda: ALS(n_factors=6, n_epochs=5, random_state=0), id="ALS"),
+    pytest.param(lambda: BPR(n_factors=6, n_epochs=10, random_state=0), id="BPR"),
+    pytest.param(lambda: LMF(n_factors=6, n_epochs=5, random_state=0), id="LMF"),
     pytest.param(lambda: PureSVD(n_factors=6, random_state=0), id="PureSVD"),
 ]
 
@@ -61,7 +61,7 @@ def data():
 def test_als_fold_in_reproduces_fitted_user_factors(data):
     # Exact solves, run to convergence: the last user sweep then solves
     # against (numerically) the final item factors, as fold-in does.
-    model = ALS(factors=8, use_cg=False, iterations=200, regularization=1.0, alpha=5.0,
+    model = ALS(n_factors=8, use_cg=False, n_epochs=200, regularization=1.0, alpha=5.0,
                 random_state=0).fit(data)
     np.testing.assert_allclose(model.fold_in(data), model.user_factors_, atol=1e-4)
 
@@ -69,7 +69,7 @@ def test_als_fold_in_reproduces_fitted_user_factors(data):
 def test_als_fold_in_matches_implicit_recalculate_user(data):
     from implicit.cpu.als import AlternatingLeastSquares
 
-    model = ALS(factors=8, iterations=5, alpha=3.0, regularization=0.5, random_state=0).fit(data)
+    model = ALS(n_factors=8, n_epochs=5, alpha=3.0, regularization=0.5, random_state=0).fit(data)
     with threadpool_limits(1, "blas"):
         reference = AlternatingLeastSquares(factors=8, alpha=3.0, regularization=0.5)
         reference.item_factors = model.item_factors_
@@ -81,11 +81,10 @@ def test_als_fold_in_matches_implicit_recalculate_user(data):
 def test_als_factors_identical_to_implicit(data, use_cg):
     from implicit.cpu.als import AlternatingLeastSquares
 
-    params = {"factors": 8, "regularization": 0.05, "alpha": 2.0, "iterations": 4,
-              "use_cg": use_cg}
-    model = ALS(random_state=42, **params).fit(data)
+    params = {"regularization": 0.05, "alpha": 2.0, "use_cg": use_cg}
+    model = ALS(n_factors=8, n_epochs=4, random_state=42, **params).fit(data)
     with threadpool_limits(1, "blas"):
-        reference = AlternatingLeastSquares(random_state=42, **params)
+        reference = AlternatingLeastSquares(factors=8, iterations=4, random_state=42, **params)
         reference.fit(data, show_progress=False)
     np.testing.assert_array_equal(model.user_factors_, reference.user_factors)
     np.testing.assert_array_equal(model.item_factors_, reference.item_factors)
@@ -93,16 +92,16 @@ def test_als_factors_identical_to_implicit(data, use_cg):
 
 
 def test_bpr_repeatable_with_a_seed(data):
-    first = BPR(factors=8, iterations=10, random_state=3).fit(data)
-    second = BPR(factors=8, iterations=10, random_state=3).fit(data)
-    other_seed = BPR(factors=8, iterations=10, random_state=4).fit(data)
+    first = BPR(n_factors=8, n_epochs=10, random_state=3).fit(data)
+    second = BPR(n_factors=8, n_epochs=10, random_state=3).fit(data)
+    other_seed = BPR(n_factors=8, n_epochs=10, random_state=4).fit(data)
     np.testing.assert_array_equal(first.item_factors_, second.item_factors_)
     np.testing.assert_array_equal(first.user_factors_, second.user_factors_)
     assert not np.array_equal(first.item_factors_, other_seed.item_factors_)
 
 
 def test_bpr_bias_column_is_handled_by_fold_in(data):
-    model = BPR(factors=5, iterations=5, random_state=0).fit(data)
+    model = BPR(n_factors=5, n_epochs=5, random_state=0).fit(data)
     assert model.item_factors_.shape == (data.shape[1], 6)
     user_factors = model.fold_in(data[:10])
     np.testing.assert_array_equal(user_factors[:, -1], 1.0)
@@ -126,7 +125,7 @@ def test_bpr_fold_in_kernel_matches_python_reference():
 
 
 def test_bpr_fold_in_of_a_row_does_not_depend_on_the_batch(data):
-    model = BPR(factors=6, iterations=10, random_state=0).fit(data)
+    model = BPR(n_factors=6, n_epochs=10, random_state=0).fit(data)
     batch = model.fold_in(data[:12])
     np.testing.assert_array_equal(model.fold_in(data[7:8])[0], batch[7])
     np.testing.assert_array_equal(model.fold_in(data[[7, 7, 2]])[0], batch[7])
@@ -139,7 +138,7 @@ def test_bpr_fold_in_ranks_better_than_a_ridge_fold_in_and_popularity():
 
     X = make_interactions(400, 120, density=0.08, random_state=0).to_csr()
     query, relevant = split_rows(X[300:], 0.8, random_state=0)
-    model = BPR(factors=16, iterations=60, learning_rate=0.05, random_state=0).fit(X[:300])
+    model = BPR(n_factors=16, n_epochs=60, learning_rate=0.05, random_state=0).fit(X[:300])
 
     def ndcg_of(scores):
         scores[query.nonzero()] = -np.inf
@@ -152,7 +151,7 @@ def test_bpr_fold_in_ranks_better_than_a_ridge_fold_in_and_popularity():
 
 
 def test_lmf_fold_in_keeps_the_item_bias_multiplier(data):
-    model = LMF(factors=5, iterations=5, random_state=0).fit(data)
+    model = LMF(n_factors=5, n_epochs=5, random_state=0).fit(data)
     assert model.item_factors_.shape == (data.shape[1], 7)
     np.testing.assert_array_equal(model.fold_in(data[:10])[:, -2], 1.0)
 
@@ -210,7 +209,7 @@ def test_load_refuses_another_class(data, tmp_path):
 
 
 def test_save_refuses_non_json_params(data, tmp_path):
-    model = ALS(factors=4, iterations=2, random_state=np.random.RandomState(0)).fit(data)
+    model = ALS(n_factors=4, n_epochs=2, random_state=np.random.RandomState(0)).fit(data)
     with pytest.raises(ValueError, match="random_state"):
         model.save(tmp_path / "model.npz")
 
@@ -230,14 +229,8 @@ def test_similar_items_by_cosine(make_model, data):
         np.testing.assert_allclose(scores[row, 0], others.max(), rtol=1e-6)
 
 
-def test_similar_items_rejects_unknown_items(data):
-    model = PureSVD(n_factors=4, random_state=0).fit(data)
-    with pytest.raises(ValueError, match="item indices"):
-        model.similar_items([data.shape[1]])
-
-
 @pytest.mark.parametrize("model, name", [
-    (ALS(factors=0), "factors"), (BPR(factors=0), "factors"), (LMF(factors=0), "factors"),
+    (ALS(n_factors=0), "n_factors"), (BPR(n_factors=0), "n_factors"), (LMF(n_factors=0), "n_factors"),
     (PureSVD(n_factors=0), "n_factors"),
 ])
 def test_rejects_fewer_than_one_factor(model, name, data):

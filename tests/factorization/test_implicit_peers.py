@@ -16,7 +16,7 @@ def data():
 
 
 def test_implicit_als_peer_recommends_what_recsys_als_recommends(data):
-    params = {"factors": 8, "iterations": 5, "alpha": 3.0, "regularization": 0.5, "random_state": 0}
+    params = {"n_factors": 8, "n_epochs": 5, "alpha": 3.0, "regularization": 0.5, "random_state": 0}
     ours = ALS(**params).fit(data)
     peer = get_model("implicit-als").build(**params).fit(data)
     np.testing.assert_array_equal(peer.item_factors_, ours.item_factors_)
@@ -27,7 +27,7 @@ def test_implicit_als_peer_recommends_what_recsys_als_recommends(data):
 
 
 def test_implicit_bpr_peer_fits_the_same_factors(data):
-    params = {"factors": 8, "iterations": 10, "random_state": 0}
+    params = {"n_factors": 8, "n_epochs": 10, "random_state": 0}
     ours = BPR(**params).fit(data)
     peer = get_model("implicit-bpr").build(**params).fit(data)
     np.testing.assert_array_equal(peer.item_factors_, ours.item_factors_)
@@ -36,7 +36,7 @@ def test_implicit_bpr_peer_fits_the_same_factors(data):
 
 @pytest.mark.parametrize("name", ["implicit-als", "implicit-bpr", "implicit-lmf"])
 def test_peer_pads_and_excludes_seen(name, data):
-    peer = get_model(name).build(factors=4, iterations=3).fit(data)
+    peer = get_model(name).build(n_factors=4, n_epochs=3).fit(data)
     n_items = data.shape[1]
     ids, scores = peer.recommend(data[:3], n=n_items + 2)
     assert ids.shape == (3, n_items + 2)

@@ -18,7 +18,7 @@ class TestALSFlatRetrievalContract(RecommenderContract):
     must_beat = "popularity"
 
     def make_estimator(self):
-        return ALS(factors=8, iterations=10, regularization=10.0, alpha=5.0, random_state=0,
+        return ALS(n_factors=8, n_epochs=10, regularization=10.0, alpha=5.0, random_state=0,
                    retrieval="flat")
 
 
@@ -28,10 +28,10 @@ def data():
 
 
 MODELS = {
-    "ALS": lambda **params: ALS(factors=16, iterations=5, random_state=0, **params),
+    "ALS": lambda **params: ALS(n_factors=16, n_epochs=5, random_state=0, **params),
     "PureSVD": lambda **params: PureSVD(n_factors=16, random_state=0, **params),
-    "BPR": lambda **params: BPR(factors=16, iterations=20, random_state=0, **params),
-    "LMF": lambda **params: LMF(factors=16, iterations=5, random_state=0, **params),
+    "BPR": lambda **params: BPR(n_factors=16, n_epochs=20, random_state=0, **params),
+    "LMF": lambda **params: LMF(n_factors=16, n_epochs=5, random_state=0, **params),
 }
 
 
