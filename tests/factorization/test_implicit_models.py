@@ -186,26 +186,16 @@ def test_pure_svd_rejects_more_factors_than_the_matrix_has(data):
         PureSVD(n_factors=100).fit(data)
 
 
+# Round trip, class and header checks: recsys.testing.SaveLoadChecks in test_factor_contracts.py.
 @pytest.mark.parametrize("make_model", ALL_MODELS)
-def test_save_load_round_trip(make_model, data, tmp_path):
+def test_save_keeps_the_factors_themselves(make_model, data, tmp_path):
     model = make_model().fit(data)
-    path = tmp_path / "model.npz"
-    model.save(path)
+    path = model.save(tmp_path / "model.npz")
     restored = type(model).load(path)
-    assert restored.get_params() == model.get_params()
     np.testing.assert_array_equal(restored.item_factors_, model.item_factors_)
     assert restored.n_items_ == model.n_items_
-    for expected, actual in zip(model.recommend(data[:10], n=5), restored.recommend(data[:10], n=5)):
-        np.testing.assert_array_equal(expected, actual)
     with np.load(path, allow_pickle=False) as archive:
         assert "attr:user_factors_" in archive.files
-
-
-def test_load_refuses_another_class(data, tmp_path):
-    path = tmp_path / "als.npz"
-    ALS(factors=4, iterations=2, random_state=0).fit(data).save(path)
-    with pytest.raises(ValueError, match="holds a .*:ALS, not a .*:BPR"):
-        BPR.load(path)
 
 
 def test_save_refuses_non_json_params(data, tmp_path):
@@ -217,9 +207,8 @@ def test_save_refuses_non_json_params(data, tmp_path):
 @pytest.mark.parametrize("make_model", ALL_MODELS)
 def test_similar_items_by_cosine(make_model, data):
     model = make_model().fit(data)
+    # Shape, order, padding and bad items: recsys.testing.SimilarItemsChecks.
     ids, scores = model.similar_items([0, 5], n=4)
-    assert ids.shape == scores.shape == (2, 4)
-    assert not (ids == np.array([[0], [5]])).any()
     factors = model.item_factors_.astype(np.float64)
     unit = factors / np.linalg.norm(factors, axis=1, keepdims=True)
     cosine = unit @ unit.T
