@@ -9,24 +9,28 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from recsys.base import BaseRatingPredictor
 from recsys.factorization._rating_common import (
+    RenamedRegularizationMixin,
     check_sgd_not_diverging,
     predict_biased_dot,
 )
 from recsys.factorization._sgd_kernels import biased_mf_stratified_epoch
 from recsys.utils import idle_threads, numba_threads
+from recsys.utils._renamed_params import DEPRECATED, renamed_param_constraint
 
 # Fixed, not tied to the machine's cores, so that a fit is the same on any machine
 # and for any n_threads; 16 blocks keep 2-16 threads busy with little waiting.
 _N_BLOCKS = 16
 
+_REGULARIZATION = [Interval(Real, 0, None, closed="left")]
 
-class BiasedMF(BaseRatingPredictor):
+
+class BiasedMF(RenamedRegularizationMixin, BaseRatingPredictor):
     """Matrix factorisation with user and item biases, trained by SGD.
 
     Predicts ``r_ui = mu + b_u + b_i + <p_u, q_i>`` and minimises the squared
-    error plus ``reg * (b_u^2 + b_i^2 + |p_u|^2 + |q_i|^2)`` by stochastic
-    gradient descent: the update equations, initialisation (factors drawn
-    from N(0, init_std), biases zero) and defaults of Surprise's ``SVD``.
+    error plus ``regularization * (b_u^2 + b_i^2 + |p_u|^2 + |q_i|^2)`` by
+    stochastic gradient descent: the update equations, initialisation (factors
+    drawn from N(0, init_std), biases zero) and defaults of Surprise's ``SVD``.
 
     Each epoch visits every rating once, stratified as in DSGD (Gemulla et
     al. 2011): users and items are split into 16 random blocks each, the
@@ -56,8 +60,8 @@ class BiasedMF(BaseRatingPredictor):
         Passes of SGD over the ratings.
     lr : float, default=0.005
         Learning rate of every parameter.
-    reg : float, default=0.02
-        L2 regularisation of every parameter.
+    regularization : float, default=0.02
+        L2 regularisation of every parameter (Surprise's ``reg``).
     init_std : float, default=0.1
         Standard deviation of the normal initialisation of the factors.
     biased : bool, default=True
@@ -78,6 +82,9 @@ class BiasedMF(BaseRatingPredictor):
         epoch ends in a barrier, so one descheduled thread stalls the others
         (on 2 shared cores at load average 10, 2 threads fitted 6-8x slower
         than 1). The fitted model does not depend on it.
+    reg : "deprecated"
+        Old name of ``regularization``: accepted until the next release,
+        with a FutureWarning.
 
     Attributes
     ----------
@@ -100,25 +107,27 @@ class BiasedMF(BaseRatingPredictor):
         "n_factors": [Interval(Integral, 1, None, closed="left")],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "reg": [Interval(Real, 0, None, closed="left")],
+        "regularization": _REGULARIZATION,
         "init_std": [Interval(Real, 0, None, closed="left")],
         "biased": ["boolean"],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "reg": renamed_param_constraint(_REGULARIZATION),
     }
 
-    def __init__(self, n_factors=100, n_epochs=20, lr=0.005, reg=0.02, init_std=0.1, biased=True,
-                 dtype="float32", random_state=None, n_threads=None):
+    def __init__(self, n_factors=100, n_epochs=20, lr=0.005, regularization=0.02, init_std=0.1,
+                 biased=True, dtype="float32", random_state=None, n_threads=None, *, reg=DEPRECATED):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr = lr
-        self.reg = reg
+        self.regularization = regularization
         self.init_std = init_std
         self.biased = biased
         self.dtype = dtype
         self.random_state = random_state
         self.n_threads = n_threads
+        self.reg = reg
 
     def _fit(self, users, items, ratings):
         generator = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
@@ -132,12 +141,13 @@ class BiasedMF(BaseRatingPredictor):
         offset = self.global_mean_ if self.biased else 0.0
         self.train_rmse_ = []
         n_threads = idle_threads() if self.n_threads is None else self.n_threads
+        regularization = self._param("regularization")
         with numba_threads(n_threads):
             for _ in range(self.n_epochs):
                 squared_errors = biased_mf_stratified_epoch(
                     grid.users, grid.items, grid.ratings, grid.block_indptr, generator.permutation(_N_BLOCKS),
-                    offset, user_bias, item_bias, user_factors, item_factors, self.lr, self.reg, self.reg,
-                    self.biased,
+                    offset, user_bias, item_bias, user_factors, item_factors, self.lr, regularization,
+                    regularization, self.biased,
                 )
                 self.train_rmse_.append(float(np.sqrt(squared_errors.sum() / len(ratings))))
                 check_sgd_not_diverging(self, self.train_rmse_)

@@ -1,8 +1,11 @@
 """Pieces shared by the explicit-feedback rating predictors."""
 
+from typing import ClassVar
+
 import numpy as np
 
-from recsys.base import DegenerateFitError
+from recsys.base import BaseRatingPredictor, DegenerateFitError
+from recsys.utils._renamed_params import RenamedParamsMixin
 
 # An SGD epoch whose training RMSE exceeds the first epoch's by this factor is
 # diverging: every step overshoots and the next NaN is a few epochs away.
@@ -61,3 +64,21 @@ def check_sgd_not_diverging(model, epoch_rmses):
         "them: divide the ratings by a constant before fitting (e.g. to a 1-5 scale, multiplying "
         "the predictions back) or lower lr."
     )
+
+
+class RenamedRegularizationMixin(RenamedParamsMixin):
+    """``reg``, renamed ``regularization`` (the name ALS, BPR and LMF use), still accepted for one release.
+
+    Subclasses declare ``"reg": renamed_param_constraint(...)`` beside
+    ``regularization``'s constraint, take ``reg=DEPRECATED`` as a keyword-only
+    parameter and read the penalty with ``self._param("regularization")``;
+    ``fit`` warns when ``reg`` is set (see :mod:`recsys.utils._renamed_params`).
+    """
+
+    _renamed_params: ClassVar[dict] = {"reg": "regularization"}
+
+    def fit(self, X, y, *, duplicates="error"):
+        self._warn_renamed_params()
+        return super().fit(X, y, duplicates=duplicates)
+
+    fit.__doc__ = BaseRatingPredictor.fit.__doc__

@@ -9,14 +9,18 @@ from sklearn.utils._param_validation import Interval
 
 from recsys.base import BaseRatingPredictor
 from recsys.factorization._rating_common import (
+    RenamedRegularizationMixin,
     check_sgd_not_diverging,
     group_by_row,
     predict_biased_dot,
 )
 from recsys.factorization._sgd_kernels import svdpp_epoch
+from recsys.utils._renamed_params import DEPRECATED, renamed_param_constraint
+
+_REGULARIZATION = [Interval(Real, 0, None, closed="left")]
 
 
-class SVDpp(BaseRatingPredictor):
+class SVDpp(RenamedRegularizationMixin, BaseRatingPredictor):
     """SVD++ trained by SGD, batched per user.
 
     Predicts ``r_ui = mu + b_u + b_i + <q_i, p_u + |N(u)|^-1/2 sum_{j in N(u)} y_j>``
@@ -47,11 +51,14 @@ class SVDpp(BaseRatingPredictor):
     n_epochs : int, default=20
     lr : float, default=0.007
         Learning rate of every parameter.
-    reg : float, default=0.02
-        L2 regularisation of every parameter.
+    regularization : float, default=0.02
+        L2 regularisation of every parameter (Surprise's ``reg``).
     init_std : float, default=0.1
         Standard deviation of the normal initialisation of p, q and y.
     random_state : int, RandomState instance or None, default=None
+    reg : "deprecated"
+        Old name of ``regularization``: accepted until the next release,
+        with a FutureWarning.
 
     Attributes
     ----------
@@ -80,19 +87,21 @@ class SVDpp(BaseRatingPredictor):
         "n_factors": [Interval(Integral, 1, None, closed="left")],
         "n_epochs": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "reg": [Interval(Real, 0, None, closed="left")],
+        "regularization": _REGULARIZATION,
         "init_std": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
+        "reg": renamed_param_constraint(_REGULARIZATION),
     }
 
-    def __init__(self, n_factors=20, n_epochs=20, lr=0.007, reg=0.02, init_std=0.1,
-                 random_state=None):
+    def __init__(self, n_factors=20, n_epochs=20, lr=0.007, regularization=0.02, init_std=0.1,
+                 random_state=None, *, reg=DEPRECATED):
         self.n_factors = n_factors
         self.n_epochs = n_epochs
         self.lr = lr
-        self.reg = reg
+        self.regularization = regularization
         self.init_std = init_std
         self.random_state = random_state
+        self.reg = reg
 
     def _fit(self, users, items, ratings):
         rng = check_random_state(self.random_state)
@@ -105,11 +114,12 @@ class SVDpp(BaseRatingPredictor):
         indptr, by_user = group_by_row(users, self.n_users_)
         rated_items, rated_values = items[by_user], ratings[by_user]
         self.train_rmse_ = []
+        regularization = self._param("regularization")
         for _ in range(self.n_epochs):
             squared_error = svdpp_epoch(
                 indptr, rated_items, rated_values, rng.permutation(self.n_users_), self.global_mean_,
                 self.user_bias_, self.item_bias_, self.user_factors_, self.item_factors_,
-                self.implicit_factors_, self.lr, self.reg,
+                self.implicit_factors_, self.lr, regularization,
             )
             self.train_rmse_.append(float(np.sqrt(squared_error / len(ratings))))
             check_sgd_not_diverging(self, self.train_rmse_)

@@ -1,15 +1,10 @@
-"""The shared similar_items and save/load checks, on every factor model."""
+"""The shared similar_items and save/load checks, on the implicit-feedback factor models."""
 
 from recsys.factorization import (
     ALS,
     BPR,
     LMF,
-    NMF,
-    ALSRating,
-    BaselineOnly,
-    BiasedMF,
     PureSVD,
-    SVDpp,
 )
 from recsys.testing import SaveLoadChecks, SimilarItemsChecks
 
@@ -56,26 +51,5 @@ class TestPureSVDWithRetrievalSaveLoad(SaveLoadChecks):
         return PureSVD(n_factors=6, random_state=0, retrieval="flat")
 
 
-class TestBaselineOnlySaveLoad(SaveLoadChecks):
-    def make_estimator(self):
-        return BaselineOnly()
-
-
-class TestBiasedMFSaveLoad(SaveLoadChecks):
-    def make_estimator(self):
-        return BiasedMF(n_factors=4, n_epochs=3, random_state=0)
-
-
-class TestSVDppSaveLoad(SaveLoadChecks):
-    def make_estimator(self):
-        return SVDpp(n_factors=4, n_epochs=3, random_state=0)
-
-
-class TestNMFSaveLoad(SaveLoadChecks):
-    def make_estimator(self):
-        return NMF(n_factors=4, n_epochs=3, biased=True, random_state=0)
-
-
-class TestALSRatingSaveLoad(SaveLoadChecks):
-    def make_estimator(self):
-        return ALSRating(n_factors=4, n_epochs=3, random_state=0)
+# The rating predictors run SaveLoadChecks in tests/factorization/test_rating_models.py,
+# on each of their configurations.

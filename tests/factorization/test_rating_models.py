@@ -18,25 +18,14 @@ from recsys.factorization._sgd_kernels import (
     svdpp_epoch,
     svdpp_epoch_reference,
 )
-from recsys.testing import RatingPredictorContract
+from recsys.testing import RatingPredictorContract, SaveLoadChecks
 from recsys.testing._rating_contract import rating_contract_data
 
 pytestmark = pytest.mark.filterwarnings("ignore::recsys.base.UnknownPairsWarning")
 
 
-class SaveLoadChecks:
-    """save/load of each configuration restores the exact predictions; sizes are checked.
-
-    Unfitted save, string ids, tampered files: recsys.testing.SaveLoadChecks
-    (tests/factorization/test_factor_contracts.py).
-    """
-
-    def test_save_load_round_trip(self, fitted, data, tmp_path):
-        path = tmp_path / "model.npz"
-        fitted.save(path)
-        restored = type(fitted).load(path)
-        np.testing.assert_array_equal(restored.predict(data[0]), fitted.predict(data[0]))
-        assert restored.get_params() == fitted.get_params()
+class SizeParameterChecks:
+    """n_factors and n_epochs below 1 are refused by name (save/load: recsys.testing.SaveLoadChecks)."""
 
     @pytest.mark.parametrize("name", ["n_factors", "n_epochs"])
     def test_non_positive_size_is_rejected(self, data, name):
@@ -47,27 +36,27 @@ class SaveLoadChecks:
             estimator.set_params(**{name: 0}).fit(*data)
 
 
-class TestBaselineOnlyALS(RatingPredictorContract, SaveLoadChecks):
+class TestBaselineOnlyALS(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     def make_estimator(self):
         return BaselineOnly()
 
 
-class TestBaselineOnlySGD(RatingPredictorContract, SaveLoadChecks):
+class TestBaselineOnlySGD(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     def make_estimator(self):
         return BaselineOnly(method="sgd", reg_user=0.02, reg_item=0.02, n_epochs=20, random_state=0)
 
 
-class TestBiasedMF(RatingPredictorContract, SaveLoadChecks):
+class TestBiasedMF(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     def make_estimator(self):
         return BiasedMF(n_factors=8, random_state=0)
 
 
-class TestBiasedMFFloat64(RatingPredictorContract, SaveLoadChecks):
+class TestBiasedMFFloat64(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     def make_estimator(self):
         return BiasedMF(n_factors=8, dtype="float64", random_state=0)
 
 
-class TestUnbiasedMF(RatingPredictorContract, SaveLoadChecks):
+class TestUnbiasedMF(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     # Without biases nor the mean, 20 epochs at lr 0.005 do not reach the mean's RMSE.
     must_beat = None
 
@@ -75,22 +64,22 @@ class TestUnbiasedMF(RatingPredictorContract, SaveLoadChecks):
         return BiasedMF(n_factors=8, biased=False, random_state=0)
 
 
-class TestSVDpp(RatingPredictorContract, SaveLoadChecks):
+class TestSVDpp(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     def make_estimator(self):
         return SVDpp(n_factors=5, random_state=0)
 
 
-class TestALSRating(RatingPredictorContract, SaveLoadChecks):
+class TestALSRating(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     def make_estimator(self):
-        return ALSRating(n_factors=5, reg=0.5, n_epochs=5, random_state=0)
+        return ALSRating(n_factors=5, regularization=0.5, n_epochs=5, random_state=0)
 
 
-class TestNMF(RatingPredictorContract, SaveLoadChecks):
+class TestNMF(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     def make_estimator(self):
         return NMF(n_factors=5, random_state=0)
 
 
-class TestBiasedNMF(RatingPredictorContract, SaveLoadChecks):
+class TestBiasedNMF(RatingPredictorContract, SaveLoadChecks, SizeParameterChecks):
     # Surprise documents that biased NMF overfits; on these small data it may not beat the mean.
     must_beat = None
 
@@ -232,7 +221,7 @@ def test_cross_val_score(ratings_data):
 
 def test_grid_search_picks_among_factor_counts(ratings_data):
     X, y = ratings_data
-    search = GridSearchCV(BiasedMF(random_state=0), {"n_factors": [2, 8], "reg": [0.02, 0.1]},
+    search = GridSearchCV(BiasedMF(random_state=0), {"n_factors": [2, 8], "regularization": [0.02, 0.1]},
                           cv=KFold(3, shuffle=True, random_state=0), scoring="neg_root_mean_squared_error")
     search.fit(X, y)
     assert search.best_params_["n_factors"] in (2, 8)
@@ -319,8 +308,8 @@ def test_nmf_rejects_negative_ratings(ratings_data):
 @pytest.mark.parametrize("estimator, message", [
     (BaselineOnly(method="newton"), "'method' parameter"),
     (BiasedMF(lr=0), "'lr' parameter"),
-    (SVDpp(reg=-1), "'reg' parameter"),
-    (ALSRating(reg=0), "'reg' parameter"),
+    (SVDpp(regularization=-1), "'regularization' parameter"),
+    (ALSRating(regularization=0), "'regularization' parameter"),
     (NMF(reg_user=-0.1), "'reg_user' parameter"),
     (BiasedMF(n_factors=2.5), "'n_factors' parameter"),
     (BiasedMF(dtype="float16"), "'dtype' parameter"),
