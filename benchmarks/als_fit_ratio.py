@@ -22,8 +22,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ml-1m-pairs", help="a registered data set")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--factors", type=int, default=64)
-    parser.add_argument("--iterations", type=int, default=15)
+    parser.add_argument("--n-factors", "--factors", dest="n_factors", type=int, default=64)
+    parser.add_argument("--n-epochs", "--iterations", dest="n_epochs", type=int, default=15)
     parser.add_argument("--alpha", type=float, default=5.0)
     parser.add_argument("--regularization", type=float, default=5.0)
     args = parser.parse_args(argv)
@@ -38,11 +38,11 @@ def main(argv=None):
     params = {"alpha": args.alpha, "regularization": args.regularization, "random_state": 0}
 
     def fit_recsys():
-        return ALS(n_factors=args.factors, n_epochs=args.iterations, **params).fit(X).item_factors_
+        return ALS(n_factors=args.n_factors, n_epochs=args.n_epochs, **params).fit(X).item_factors_
 
     def fit_implicit():
         with limit_blas_threads():
-            model = AlternatingLeastSquares(factors=args.factors, iterations=args.iterations, **params)
+            model = AlternatingLeastSquares(factors=args.n_factors, iterations=args.n_epochs, **params)
             model.fit(X, show_progress=False)
         return model.item_factors
 

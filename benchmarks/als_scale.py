@@ -16,7 +16,7 @@ fits implicit's AlternatingLeastSquares directly on the same matrix, for the
 fit-time ratio.
 
     python benchmarks/als_scale.py                      # full size, 15 iterations
-    python benchmarks/als_scale.py --iterations 5       # shorter
+    python benchmarks/als_scale.py --n-epochs 5         # shorter
     python benchmarks/als_scale.py --users 13800 --items 2700 --interactions 2000000
 """
 
@@ -117,8 +117,8 @@ def main(argv=None):
     parser.add_argument("--users", type=int, default=138_000)
     parser.add_argument("--items", type=int, default=27_000)
     parser.add_argument("--interactions", type=int, default=20_000_000)
-    parser.add_argument("--factors", type=int, default=64)
-    parser.add_argument("--iterations", type=int, default=15)
+    parser.add_argument("--n-factors", "--factors", dest="n_factors", type=int, default=64)
+    parser.add_argument("--n-epochs", "--iterations", dest="n_epochs", type=int, default=15)
     parser.add_argument("--alpha", type=float, default=5.0)
     parser.add_argument("--peer", action="store_true", help="also fit implicit's ALS directly")
     args = parser.parse_args(argv)
@@ -131,9 +131,9 @@ def main(argv=None):
         X = generate(args.users, args.items, args.interactions)
     csr_mib = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20
 
-    model = ALS(n_factors=args.factors, n_epochs=args.iterations, alpha=args.alpha,
+    model = ALS(n_factors=args.n_factors, n_epochs=args.n_epochs, alpha=args.alpha,
                 regularization=1.0, random_state=0)
-    with Step(rows, f"recsys ALS fit ({args.iterations} iterations)") as fit_step:
+    with Step(rows, f"recsys ALS fit ({args.n_epochs} iterations)") as fit_step:
         model.fit(X)
     factors_mib = (model.user_factors_.nbytes + model.item_factors_.nbytes) / 2**20
 
@@ -144,15 +144,15 @@ def main(argv=None):
     if args.peer:
         from implicit.cpu.als import AlternatingLeastSquares
 
-        with Step(rows, f"implicit ALS fit ({args.iterations} iterations)") as peer_step, \
+        with Step(rows, f"implicit ALS fit ({args.n_epochs} iterations)") as peer_step, \
                 limit_blas_threads():
-            peer = AlternatingLeastSquares(factors=args.factors, iterations=args.iterations,
+            peer = AlternatingLeastSquares(factors=args.n_factors, iterations=args.n_epochs,
                                            alpha=args.alpha, regularization=1.0, random_state=0)
             peer.fit(X, show_progress=False)
         same = np.array_equal(peer.item_factors, model.item_factors_)
 
     print(f"matrix: {X.shape[0]:,} users x {X.shape[1]:,} items, {X.nnz:,} interactions; "
-          f"factors={args.factors}, alpha={args.alpha}")
+          f"factors={args.n_factors}, alpha={args.alpha}")
     print(f"CSR {csr_mib:.0f} MiB, factors {factors_mib:.0f} MiB, "
           f"together {csr_mib + factors_mib:.0f} MiB")
     print("| step | wall time (s) | CPU time (s) | peak RSS so far (MiB) |")

@@ -49,9 +49,9 @@ def movielens_genres(genre, data_home=None):
     return data.to_csr(), labels
 
 
-def genre_auc(X, labels, factors=32, random_state=0):
+def genre_auc(X, labels, n_factors=32, random_state=0):
     """Cross-validated ROC AUC of genre prediction: (from embeddings, from popularity)."""
-    model = ALS(n_factors=factors, n_epochs=10, random_state=random_state).fit(X)
+    model = ALS(n_factors=n_factors, n_epochs=10, random_state=random_state).fit(X)
     items = np.arange(X.shape[1])
     folds = StratifiedKFold(5, shuffle=True, random_state=random_state)
     # FrozenEstimator keeps cross-validation's clones from discarding the fitted ALS.
@@ -72,7 +72,7 @@ def main(argv=None):
     parser.add_argument("--data", choices=["generated", "ml-100k"], default="generated")
     parser.add_argument("--genre", default="Drama", help="ML-100K genre to predict")
     parser.add_argument("--data-home", default=None)
-    parser.add_argument("--factors", type=int, default=32)
+    parser.add_argument("--n-factors", "--factors", dest="n_factors", type=int, default=32)
     args = parser.parse_args(argv)
     if args.data == "generated":
         X, labels = generated_genres()
@@ -80,7 +80,7 @@ def main(argv=None):
     else:
         X, labels = movielens_genres(args.genre, args.data_home)
         target = args.genre
-    embedding_auc, popularity_auc = genre_auc(X, labels, factors=args.factors)
+    embedding_auc, popularity_auc = genre_auc(X, labels, n_factors=args.n_factors)
     print(f"{args.data}: predicting '{target}' for {X.shape[1]} items ({labels.mean():.0%} positive)")
     print(f"  ROC AUC from ALS item embeddings: {embedding_auc:.3f}")
     print(f"  ROC AUC from popularity alone:    {popularity_auc:.3f}")

@@ -49,7 +49,7 @@ def generated_set(n, dimension, n_queries, n_clusters=200, random_state=0):
     return clustered_vectors(n, centres, rng), clustered_vectors(n_queries, centres, rng)
 
 
-def movielens_factor_set(n_queries, factors=64, data_home=None, random_state=0):
+def movielens_factor_set(n_queries, n_factors=64, data_home=None, random_state=0):
     """ALS item factors of the ML-1M pairs, and the user factors of n_queries users; None if absent."""
     from recsys.datasets import load_dataset
     from recsys.factorization import ALS
@@ -58,7 +58,7 @@ def movielens_factor_set(n_queries, factors=64, data_home=None, random_state=0):
         interactions = load_dataset("ml-1m-pairs", data_home=data_home, download=False)
     except (FileNotFoundError, OSError):
         return None
-    model = ALS(n_factors=factors, n_epochs=15, regularization=0.1, random_state=random_state)
+    model = ALS(n_factors=n_factors, n_epochs=15, regularization=0.1, random_state=random_state)
     model.fit(interactions.to_csr())
     users = np.random.default_rng(random_state).permutation(len(model.user_factors_))[:n_queries]
     return model.item_factors_, model.user_factors_[users]
@@ -167,7 +167,7 @@ def run_ann_benchmark(sets=("ml-1m", "generated"), n=1_000_000, dimension=64, n_
     results = []
     for name in sets:
         if name == "ml-1m":
-            vectors = movielens_factor_set(n_queries, factors=dimension, data_home=data_home)
+            vectors = movielens_factor_set(n_queries, n_factors=dimension, data_home=data_home)
             if vectors is None:
                 log("ml-1m-pairs is not in the data home: skipping the MovieLens 1M factors.")
                 continue

@@ -41,4 +41,4 @@ def test_ann_rejects_unknown_vector_set(capsys):
 def test_movielens_factor_set_skips_cleanly_when_absent(tmp_path):
     from recsys.bench._ann import movielens_factor_set
 
-    assert movielens_factor_set(10, factors=4, data_home=tmp_path) is None
+    assert movielens_factor_set(10, n_factors=4, data_home=tmp_path) is None
