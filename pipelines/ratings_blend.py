@@ -75,9 +75,9 @@ def diverse_members(seed=0):
     (variants whose test RMSE was far from the rest, e.g. biased NMF, left out).
     """
     return surprise_members(seed) + [
-        ("biased_mf_tuned", BiasedMF(n_factors=100, n_epochs=60, lr=0.007, reg=0.06, random_state=seed)),
-        ("biased_mf_small", BiasedMF(n_factors=10, n_epochs=40, lr=0.01, reg=0.05, random_state=seed)),
-        ("svdpp_tuned", SVDpp(n_factors=20, n_epochs=40, lr=0.005, reg=0.04, random_state=seed)),
+        ("biased_mf_tuned", BiasedMF(n_factors=100, n_epochs=60, lr=0.007, regularization=0.06, random_state=seed)),
+        ("biased_mf_small", BiasedMF(n_factors=10, n_epochs=40, lr=0.01, regularization=0.05, random_state=seed)),
+        ("svdpp_tuned", SVDpp(n_factors=20, n_epochs=40, lr=0.005, regularization=0.04, random_state=seed)),
         ("knn_baseline_user", KNNBaseline(k=40, sim="pearson_baseline", user_based=True)),
         ("knn_means_item", KNNWithMeans(k=40, sim="msd", user_based=False)),
         ("als", ALSRating(random_state=seed)),
