@@ -54,9 +54,10 @@ def make_rank_fusion(members, method="rrf", k=60, depth=100, weights=None, n_job
 
 
 def make_two_stage(candidates, scorers=None, n_candidates=100, ranker=None, validation_size=0.2,
-                   fold_in=0.8, random_state=0, n_threads=None):
+                   fold_in=0.8, cross_fit=None, random_state=0, n_threads=None):
     """:class:`TwoStageRecommender` with stage one ``{"model": name, **params}`` and scorers as members."""
     return TwoStageRecommender(build_member(candidates), n_candidates=n_candidates,
                                scorers=_members(scorers) if scorers else [], ranker=ranker,
-                               validation_size=validation_size, fold_in=fold_in, random_state=random_state,
+                               validation_size=validation_size, fold_in=fold_in, cross_fit=cross_fit,
+                               random_state=random_state,
                                n_threads=n_threads)

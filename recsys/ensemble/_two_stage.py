@@ -110,6 +110,13 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
     fold_in : float in (0, 1), default=0.8
         Share of each validation user's items given to stage one; the rest
         are the labels. Match the protocol the model is evaluated with.
+    cross_fit : int >= 2 or None, default=None
+        Cross-fitting: partition the eligible training users into
+        ``cross_fit`` folds and label the candidate lists of every fold, each
+        retrieved (and scored) by a stage one fitted on the other folds, so
+        every training user trains the ranker (``validation_size`` is then
+        unused). Costs ``cross_fit`` fits of stage one and the scorers
+        instead of one. None: one ``validation_size`` share of the users.
     random_state : int or None, default=None
         Seeds the choice of validation users, their split, and the rankers
         that take a seed.
@@ -160,12 +167,13 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         "ranker": [StrOptions(set(_NAMED_RANKERS)), HasMethods(["fit"]), None],
         "validation_size": [Interval(Real, 0, 1, closed="neither")],
         "fold_in": [Interval(Real, 0, 1, closed="neither")],
+        "cross_fit": [Interval(Integral, 2, None, closed="left"), None],
         "random_state": ["random_state"],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(self, candidates, n_candidates=100, features=None, scorers=(), ranker=None,
-                 validation_size=0.2, fold_in=0.8, random_state=None, n_threads=None):
+                 validation_size=0.2, fold_in=0.8, cross_fit=None, random_state=None, n_threads=None):
         self.candidates = candidates
         self.n_candidates = n_candidates
         self.features = features
@@ -173,6 +181,7 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         self.ranker = ranker
         self.validation_size = validation_size
         self.fold_in = fold_in
+        self.cross_fit = cross_fit
         self.random_state = random_state
         self.n_threads = n_threads
 
@@ -243,6 +252,53 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         ranker = self._make_ranker()
         rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31 - 1))
         eligible = np.flatnonzero(np.diff(X.indptr) >= 2)
+        tables, label_parts, size_parts, n_hidden = [], [], [], 0
+        for validation in self._validation_folds(X, eligible, rng):
+            stage_one_users = np.setdiff1d(np.arange(X.shape[0]), validation)
+            candidates, scorers, features = self._fit_stage_one(X[stage_one_users])
+            fold_in, hidden = split_rows(X[validation], self.fold_in, random_state=rng.integers(2**31 - 1))
+            ids, table = self._candidate_table(candidates, scorers, features, fold_in, self.n_candidates,
+                                               exclude_seen=True, items=None)
+            valid = ids >= 0
+            label_parts.append(
+                np.asarray(hidden.astype(bool)[np.nonzero(valid)[0], ids[valid]]).ravel().astype(np.int8))
+            tables.append(table)
+            size_parts.append(valid.sum(axis=1))
+            n_hidden += hidden.nnz
+        table = tables[0] if len(tables) == 1 else pd.concat(tables, ignore_index=True)
+        labels, group_sizes = np.concatenate(label_parts), np.concatenate(size_parts)
+        if labels.sum() == 0 or labels.sum() == len(labels):
+            raise ValueError(
+                f"none of the {n_hidden} hidden items of the {len(group_sizes)} validation users is among "
+                f"their {self.n_candidates} candidates (or all are), so there is nothing to learn. Raise "
+                "n_candidates, use a better candidate model, or give fit more users."
+            )
+        with self._ranker_threads():
+            self._fit_ranker(ranker, table, labels, group_sizes)
+        self.training_lists_ = {
+            "n_users": int((group_sizes > 0).sum()), "n_pairs": len(labels),
+            "n_positives": int(labels.sum()), "candidate_recall": float(labels.sum() / max(n_hidden, 1)),
+        }
+        self.feature_names_ = np.asarray(table.columns, dtype=object)
+        self.ranker_ = ranker
+        with self._ranker_threads():
+            self.feature_importances_ = self._importances(table, labels)
+        self.candidates_, self.scorers_, self.features_ = self._fit_stage_one(X)
+
+    def _validation_folds(self, X, eligible, rng):
+        """The sets of validation users, each scored by a stage one fitted on all the other users.
+
+        One random ``validation_size`` share of the eligible users; with
+        ``cross_fit=K``, a partition of all of them into K folds.
+        """
+        if self.cross_fit is not None:
+            if len(eligible) < self.cross_fit:
+                raise ValueError(
+                    f"cross_fit={self.cross_fit} needs at least that many users with two interactions "
+                    f"or more; X has {len(eligible)}. Lower cross_fit or give fit more users."
+                )
+            fold_of_user = rng.permutation(len(eligible)) % self.cross_fit
+            return [np.sort(eligible[fold_of_user == fold]) for fold in range(self.cross_fit)]
         n_validation = round(self.validation_size * len(eligible))
         if n_validation < 1 or n_validation >= X.shape[0]:
             raise ValueError(
@@ -250,32 +306,7 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
                 "(those with at least two interactions) to train the ranker on; the ranker needs some "
                 "and stage one needs the rest. Use more users or another validation_size."
             )
-        validation = np.sort(rng.choice(eligible, n_validation, replace=False))
-        stage_one_users = np.setdiff1d(np.arange(X.shape[0]), validation)
-        candidates, scorers, features = self._fit_stage_one(X[stage_one_users])
-        fold_in, hidden = split_rows(X[validation], self.fold_in, random_state=rng.integers(2**31 - 1))
-        ids, table = self._candidate_table(candidates, scorers, features, fold_in, self.n_candidates,
-                                           exclude_seen=True, items=None)
-        valid = ids >= 0
-        labels = np.asarray(hidden.astype(bool)[np.nonzero(valid)[0], ids[valid]]).ravel().astype(np.int8)
-        if labels.sum() == 0 or labels.sum() == len(labels):
-            raise ValueError(
-                f"none of the {hidden.nnz} hidden items of the {n_validation} validation users is among "
-                f"their {self.n_candidates} candidates (or all are), so there is nothing to learn. Raise "
-                "n_candidates, use a better candidate model, or give fit more users."
-            )
-        group_sizes = valid.sum(axis=1)
-        with self._ranker_threads():
-            self._fit_ranker(ranker, table, labels, group_sizes)
-        self.training_lists_ = {
-            "n_users": int((group_sizes > 0).sum()), "n_pairs": len(labels),
-            "n_positives": int(labels.sum()), "candidate_recall": float(labels.sum() / max(hidden.nnz, 1)),
-        }
-        self.feature_names_ = np.asarray(table.columns, dtype=object)
-        self.ranker_ = ranker
-        with self._ranker_threads():
-            self.feature_importances_ = self._importances(table, labels)
-        self.candidates_, self.scorers_, self.features_ = self._fit_stage_one(X)
+        return [np.sort(rng.choice(eligible, n_validation, replace=False))]
 
     def _fit_ranker(self, ranker, table, labels, group_sizes):
         if is_classifier(ranker):

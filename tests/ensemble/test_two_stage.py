@@ -195,3 +195,37 @@ def test_too_few_users_for_a_validation_split():
     tiny = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 1]], dtype=np.float32))
     with pytest.raises(ValueError, match="validation_size"):
         two_stage(validation_size=0.2, scorers=[]).fit(tiny)
+
+
+class _RecordingEASE(EASE):
+    """EASE that records how many users each fit saw (clones share the class-level list)."""
+
+    fitted_users: ClassVar[list] = []
+
+    def fit(self, X, y=None):
+        _RecordingEASE.fitted_users.append(X.shape[0])
+        return super().fit(X, y)
+
+
+def test_cross_fitting_labels_every_training_user_from_a_stage_one_without_them(X):
+    _RecordingEASE.fitted_users.clear()
+    rows = X[:200]
+    eligible = int((np.diff(rows.indptr) >= 2).sum())
+    model = two_stage(candidates=_RecordingEASE(l2=20.0), cross_fit=4).fit(rows)
+    fold_fits, final_fit = _RecordingEASE.fitted_users[:4], _RecordingEASE.fitted_users[4:]
+    # Each fold's stage one lacks that fold's users; together the folds hold out every eligible user once.
+    assert final_fit == [200] and sum(200 - n for n in fold_fits) == eligible
+    single = two_stage(validation_size=0.2).fit(rows)
+    assert model.training_lists_["n_users"] > 3 * single.training_lists_["n_users"]
+    assert model.training_lists_["n_users"] <= eligible
+    ids, _ = model.recommend(rows[:5], n=10)
+    assert ids.shape == (5, 10)
+
+
+@pytest.mark.parametrize("cross_fit, error, message", [
+    (1, ValueError, "cross_fit"),
+    (10_000, ValueError, "cross_fit=10000 needs"),
+])
+def test_bad_cross_fit_is_rejected(X, cross_fit, error, message):
+    with pytest.raises(error, match=message):
+        two_stage(cross_fit=cross_fit).fit(X[:100])
