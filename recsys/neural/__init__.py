@@ -27,9 +27,9 @@ for _module in ("torch", "transformers", "safetensors"):
 
 from transformers import AutoConfig, AutoModel
 
-from recsys.neural._sasrec import SASRecConfig, SASRecModel, SASRecOutput, gbce_beta
 from recsys.neural._content import ContentKNN
 from recsys.neural._preference import BradleyTerry
+from recsys.neural._sasrec import SASRecConfig, SASRecModel, SASRecOutput, gbce_beta
 from recsys.neural._semantic_cache import SemanticCache
 from recsys.neural._sequential import SequentialRecommender
 from recsys.neural._text import TransformerEmbedder
@@ -37,5 +37,5 @@ from recsys.neural._text import TransformerEmbedder
 AutoConfig.register(SASRecConfig.model_type, SASRecConfig, exist_ok=True)
 AutoModel.register(SASRecConfig, SASRecModel, exist_ok=True)
 
-__all__ = ["BradleyTerry", "ContentKNN", "SASRecConfig", "SASRecModel", "SASRecOutput", "SemanticCache", "SequentialRecommender", "TransformerEmbedder",
-           "gbce_beta"]
+__all__ = ["BradleyTerry", "ContentKNN", "SASRecConfig", "SASRecModel", "SASRecOutput", "SemanticCache",
+           "SequentialRecommender", "TransformerEmbedder", "gbce_beta"]

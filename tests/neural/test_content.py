@@ -84,7 +84,7 @@ def test_items_restriction_padding_and_errors():
     ids, scores = model.recommend(X[:2], n=5, items=[1, 2, 50])
     assert set(ids[ids >= 0]) <= {1, 2, 50}
     ids, scores = model.recommend(X[:1], n=N_ITEMS + 5)
-    assert (ids[0, -5 - X[0].nnz:] == -1).all()
+    assert (ids[0, -5 - X[0].nnz:] == -1).all() and np.isneginf(scores[0, -5 - X[0].nnz:]).all()
     with pytest.raises(ValueError, match="one text per column"):
         ContentKNN(embedder=TABLE).fit(X, item_texts=TEXTS[:-1])
     with pytest.raises(ValueError, match="index=None"):

