@@ -42,7 +42,7 @@ class ContentKNN(BaseRecommender):
     item_embeddings_ : ndarray or sparse matrix of shape (n_items, n_dims)
         Unit-length embedding of each item's text.
     nearest_neighbors_ : FaissNearestNeighbors or None
-        The index over the item embeddings.
+        The index over the item embeddings (not saved by ``save``: rebuilt by ``load``).
     n_items_ : int
 
     Notes
@@ -66,6 +66,9 @@ class ContentKNN(BaseRecommender):
            [3]])
     """
 
+    _fitted_shapes: ClassVar[dict] = {"item_embeddings_": ("n_items_", "n_dims")}
+    # the faiss index is rebuilt from item_embeddings_ after load, not saved
+    _derived_attributes = ("nearest_neighbors_",)
     _parameter_constraints: ClassVar[dict] = {
         "embedder": [None, HasMethods(["fit", "transform"])],
         "index": [StrOptions({"flat", "hnsw"}), None],
@@ -85,7 +88,8 @@ class ContentKNN(BaseRecommender):
             vocabularies: profiles are built from the rows given to recommend).
         y : None
         item_texts : sequence of str of length n_items
-            The text of each item (column), cold items included.
+            The text of each item in column order (for an Interactions, the
+            order of its item vocabulary, kept as ``item_ids_``), cold items included.
 
         Returns
         -------
@@ -114,9 +118,13 @@ class ContentKNN(BaseRecommender):
         if embeddings.shape[0] != len(texts):
             raise ValueError(f"the embedder returned {embeddings.shape[0]} rows for {len(texts)} texts.")
         self.item_embeddings_ = embeddings
+        self._rebuild_derived()
+
+    def _rebuild_derived(self):
         self.nearest_neighbors_ = None
         if self.index is not None:
-            self.nearest_neighbors_ = FaissNearestNeighbors(index=self.index, metric="ip").fit(embeddings)
+            self.nearest_neighbors_ = FaissNearestNeighbors(index=self.index, metric="ip").fit(
+                self.item_embeddings_)
 
     def _profiles(self, X):
         """Unit-length weighted sums of the rows' item embeddings (dense), and which rows have none."""

