@@ -124,10 +124,10 @@ def test_grid_search_over_step_parameters(data):
 @pytest.mark.slow
 def test_grid_search_over_als_factors(data):
     search = GridSearchCV(
-        make_bm25_als(als__iterations=3, als__random_state=0),
-        {"als__factors": [4, 8]}, cv=KFold(2),
+        make_bm25_als(als__n_epochs=3, als__random_state=0),
+        {"als__n_factors": [4, 8]}, cv=KFold(2),
     ).fit(data)
-    assert search.best_params_["als__factors"] in (4, 8)
+    assert search.best_params_["als__n_factors"] in (4, 8)
     assert np.isfinite(search.best_score_)
 
 
@@ -136,7 +136,7 @@ def test_clone_and_named_steps():
     assert [name for name, _ in pipeline.steps] == ["interactionweighter", "als"]
     cloned = clone(pipeline)
     assert isinstance(cloned, RecommenderPipeline)
-    assert cloned.get_params()["als__factors"] == 8
+    assert cloned.get_params()["als__n_factors"] == 8
     assert cloned.steps[0][1] is not pipeline.steps[0][1]
 
 
@@ -176,7 +176,7 @@ def test_benchmark_runs_the_pipelines():
 
     data = make_interactions(200, 60, density=0.1, random_state=0)
     entries = [ModelEntry("bm25-item-knn", params={"knn__k": 20}),
-               ModelEntry("bm25-als", params={"als__factors": 8, "als__iterations": 3})]
+               ModelEntry("bm25-als", params={"als__n_factors": 8, "als__n_epochs": 3})]
     result = run_benchmark(data, entries, n_folds=2, metrics="ndcg@10", trace_memory=False)
     summary = {row["label"]: row for row in result.summary()}
     assert set(summary) == {"bm25-item-knn", "bm25-als"}
