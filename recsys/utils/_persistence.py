@@ -482,8 +482,10 @@ def _check_fitted_state(model, state, params, header, path, prefix=""):
             f"{cls.__name__} of recsys {__version__} needs. It was written by "
             f"{_written_by(header)}; refit the model with this version and save it again."
         )
+    # A nested scikit-learn estimator (e.g. a TfidfVectorizer parameter) declares no dimensions.
+    fitted_dimensions = getattr(model, "_fitted_dimensions", lambda state: {})
     try:
-        defined = model._fitted_dimensions(state)
+        defined = fitted_dimensions(state)
     except (KeyError, TypeError):
         raise _Damaged(f"cannot load {path}: its fitted attributes do not define the "
                        f"dimensions of a {cls.__name__}. The file is damaged.") from None

@@ -111,3 +111,14 @@ def test_sentence_embeddings_find_the_related_cold_item(tmp_path):
     assert loaded.nearest_neighbors_ is not None
     for got, expected in zip(loaded.recommend(X, n=3), model.recommend(X, n=3)):
         np.testing.assert_array_equal(got, expected)
+
+
+def test_save_load_with_a_scikit_learn_embedder(tmp_path):
+    # A nested scikit-learn estimator declares no fitted dimensions; load used to fail on it.
+    texts = [f"item {i} genre{i % 5} word{i % 3}" for i in range(N_ITEMS)]
+    X = interactions()
+    model = ContentKNN(embedder=TfidfVectorizer(), index=None).fit(X, item_texts=texts)
+    loaded = ContentKNN.load(model.save(tmp_path / "tfidf"))
+    assert isinstance(loaded.embedder, TfidfVectorizer)
+    for got, expected in zip(loaded.recommend(X, n=5), model.recommend(X, n=5)):
+        np.testing.assert_array_equal(got, expected)
