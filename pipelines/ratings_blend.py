@@ -17,9 +17,13 @@ canonical u1.base/u1.test split (``--split u1``). On each training part:
   BiasedMF, user-based KNNBaseline, KNNWithMeans and ALSRating), with
   ``PairFeatures`` meta-features (log support, rating mean and spread of the
   user and the item, log popularity rank) learned per blending fold; the
-  blender is trained on a 20 % probe of the training part by default
-  (``--fwls-cv holdout``, the Netflix Prize's probe blending) or on
-  out-of-fold predictions (``--fwls-cv 5``).
+  blender is trained on out-of-fold predictions of the whole training part
+  (``--fwls-cv 5``, the default) or on a 20 % probe of it
+  (``--fwls-cv holdout``, the Netflix Prize's probe blending: a third of
+  the member fits). On ml-100k (2026-11-30, loaded machine) the 5-fold mean
+  RMSE was 0.8973 with ``--fwls-cv 5`` and 0.9001 with ``holdout``; the
+  best single member (ALSRating) 0.9143, ``stack`` 0.9062, ``stack+pairs``
+  0.9028.
 
 Every member's own RMSE is that of the blend's copy refitted on the whole
 training part. Prints the per-fold table and writes ``ratings_blend.csv``
@@ -106,7 +110,7 @@ def pair_meta_features():
     ).set_output(transform="pandas")
 
 
-def make_blends(names=BLENDS, cv=5, fwls_cv="holdout", seed=0):
+def make_blends(names=BLENDS, cv=5, fwls_cv="5", seed=0):
     """The blends by name, unfitted."""
     members = surprise_members(seed)
     folds = KFold(cv, shuffle=True, random_state=seed)
@@ -215,7 +219,7 @@ def main(argv=None):
                         help="run only these fold numbers (0-based) of the kfold split")
     parser.add_argument("--blends", nargs="+", choices=BLENDS, default=list(BLENDS))
     parser.add_argument("--cv", type=int, default=5, help="folds of StackingRegressor's out-of-fold predictions")
-    parser.add_argument("--fwls-cv", default="holdout", help="'holdout' (20%% probe) or a number of folds")
+    parser.add_argument("--fwls-cv", default="5", help="a number of folds, or 'holdout' (20%% probe)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="ratings_blend_output")
     args = parser.parse_args(argv)
