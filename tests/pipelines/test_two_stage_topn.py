@@ -19,7 +19,7 @@ def pipeline():
 
 def test_two_stage_is_evaluated_against_each_single_model(pipeline):
     X = make_interactions(300, 120, density=0.08, random_state=0).to_csr(values="binary")
-    models = {**pipeline.single_models(), "two-stage (als)": pipeline.two_stage("als", n_candidates=30)}
+    models = {**pipeline.single_models(), "two-stage (als)": pipeline.two_stage("als", n_candidates=30, cross_fit=3)}
     table = pipeline.evaluate(models, X)
     assert list(table.index) == ["ease", "als", "item-knn-bm25", "two-stage (als)"]
     assert table[["ndcg@10", "recall@20"]].to_numpy().min() > 0
@@ -28,6 +28,8 @@ def test_two_stage_is_evaluated_against_each_single_model(pipeline):
     # The ranker saw the scorers' features: one of them matters to it.
     ranker_inputs = models["two-stage (als)"].feature_names_
     assert "ease_score" in ranker_inputs and "item_count" in ranker_inputs
+    # Cross-fitting: the lists of (nearly) every training user, not a fifth of them.
+    assert models["two-stage (als)"].training_lists_["n_users"] > 0.8 * 240
 
 
 @pytest.mark.slow
