@@ -10,6 +10,7 @@ bench            the harness behind the ``recsys-bench`` command
 testing          the shared test contract every recommender reuses
 """
 
+import importlib
 import os
 import sys
 
@@ -63,3 +64,28 @@ def _let_waiting_threads_sleep():
 
 
 _let_waiting_threads_sleep()
+
+
+def _lazy_exports(package, exports):
+    """PEP 562 ``__getattr__`` and ``__dir__`` for a package whose public names load on first use.
+
+    ``exports`` maps each public name to the private module of ``package`` that
+    defines it. ``recsys.utils``, ``recsys.datasets`` and ``recsys.bench`` use it,
+    so that ``recsys-bench --help``, ``models`` and ``datasets`` start without
+    importing numba, pandas or scikit-learn. A name is imported once, then kept
+    in the package's namespace.
+    """
+    namespace = sys.modules[package].__dict__
+
+    def __getattr__(name):
+        module = exports.get(name)
+        if module is None:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{package}.{module}"), name)
+        namespace[name] = value  # later look-ups skip __getattr__
+        return value
+
+    def __dir__():
+        return sorted({*namespace, *exports})
+
+    return __getattr__, __dir__

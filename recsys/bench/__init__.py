@@ -9,8 +9,9 @@ and ``recsys-bench models`` import neither scikit-learn, scipy.stats, numba
 nor any model package (``benchmarks/cli_startup.py`` measures it).
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from recsys import _lazy_exports
 
 #: public name -> the private module defining it
 _EXPORTS = {
@@ -21,6 +22,7 @@ _EXPORTS = {
     "TopNFold": "_protocols",
     "holdout": "_protocols",
     "leave_last_out": "_protocols",
+    "leave_last_out_sampled": "_protocols",
     "make_folds": "_protocols",
     "ratings_kfold": "_protocols",
     "strong_generalization": "_protocols",
@@ -57,6 +59,7 @@ __all__ = [
     "get_model",
     "holdout",
     "leave_last_out",
+    "leave_last_out_sampled",
     "list_models",
     "load_suite",
     "make_folds",
@@ -75,6 +78,7 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
         TopNFold,
         holdout,
         leave_last_out,
+        leave_last_out_sampled,
         make_folds,
         ratings_kfold,
         strong_generalization,
@@ -91,14 +95,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
     from recsys.bench._suite import Suite, apply_dataset_options, load_suite
 
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)

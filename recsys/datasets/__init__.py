@@ -5,8 +5,9 @@ The public names are imported on first use (PEP 562), as in :mod:`recsys.bench`:
 which only the loaders, generators and :class:`Interactions` need.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from recsys import _lazy_exports
 
 #: public name -> the private module defining it
 _EXPORTS = {
@@ -58,14 +59,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
     )
 
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)

@@ -7,8 +7,9 @@ importing one private module (``recsys.utils._toml`` for the data-set registry)
 runs this file, and it must not pull in numba, scikit-learn or pandas with it.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from recsys import _lazy_exports
 
 #: public name -> the private module defining it
 _EXPORTS = {
@@ -63,14 +64,4 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports
     )
 
 
-def __getattr__(name):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # later look-ups skip __getattr__
-    return value
-
-
-def __dir__():
-    return sorted({*globals(), *_EXPORTS})
+__getattr__, __dir__ = _lazy_exports(__name__, _EXPORTS)
