@@ -1,26 +1,46 @@
-"""Scale recsys out on a Dask cluster: batch top-n, Dask DataFrames, worker thread limits.
+"""Scale recsys out: a Dask cluster (batch top-n, Dask DataFrames, worker thread limits) or Spark (ALS).
 
-Needs the ``distributed`` extra (``pip install "recsys[distributed]"``): dask
-and distributed are imported here, so importing this package without them
-raises an ImportError that names the extra. Nothing else in recsys imports
-this package.
+The two halves need different parts of the ``distributed`` extra
+(``pip install "recsys[distributed]"``) and neither needs the other's:
 
-Model selection needs nothing from here: scikit-learn's ``GridSearchCV`` and
-``cross_validate`` run their fits on a cluster under
-``joblib.parallel_backend("dask")`` (see the README).
+- ``recommend``, ``from_dask`` and ``worker_thread_limits`` need dask and
+  distributed; they are imported on first use, and without those packages
+  that use raises an ImportError naming the extra.
+- :class:`SparkALS` imports pyspark only when it fits (an ImportError naming
+  the extra when it is missing); a fitted SparkALS recommends, saves and
+  loads without Spark.
+
+Nothing else in recsys imports this package. Model selection needs nothing
+from here: scikit-learn's ``GridSearchCV`` and ``cross_validate`` run their
+fits on a cluster under ``joblib.parallel_backend("dask")`` (see the README).
 """
 
-try:
-    import dask  # noqa: F401
-    import distributed  # noqa: F401
-except ImportError as error:  # pragma: no cover - depends on the environment
-    raise ImportError(
-        "recsys.distributed needs dask and distributed, from the 'distributed' extra: "
-        'pip install "recsys[distributed]" (or pip install "dask[distributed]").'
-    ) from error
+import importlib
 
-from recsys.distributed._cluster import worker_thread_limits
-from recsys.distributed._dataframe import from_dask
-from recsys.distributed._recommend import recommend
+from recsys.distributed._spark_als import SparkALS, local_spark_session
 
-__all__ = ["from_dask", "recommend", "worker_thread_limits"]
+#: public name -> private module of the Dask parts, imported on first use
+_DASK_PARTS = {"from_dask": "_dataframe", "recommend": "_recommend", "worker_thread_limits": "_cluster"}
+
+
+def __getattr__(name):
+    if name not in _DASK_PARTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    try:
+        import dask  # noqa: F401
+        import distributed  # noqa: F401
+    except ImportError as error:
+        raise ImportError(
+            f"recsys.distributed.{name} needs dask and distributed, from the 'distributed' extra: "
+            'pip install "recsys[distributed]" (or pip install "dask[distributed]").'
+        ) from error
+    value = getattr(importlib.import_module(f"{__name__}.{_DASK_PARTS[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)
+
+
+__all__ = ["SparkALS", "from_dask", "local_spark_session", "recommend", "worker_thread_limits"]

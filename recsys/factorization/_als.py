@@ -16,6 +16,37 @@ from recsys.utils import limit_blas_threads
 from recsys.utils._renamed_params import DEPRECATED
 
 
+def confidence_fold_in(item_factors, confidence, regularization):
+    """User factors of the rows of ``confidence`` by the exact weighted least-squares solve.
+
+    For every row u, solves ``(Y^T C_u Y + regularization * I) x_u = Y^T C_u p_u``
+    with Y the item factors, C_u the diagonal of confidences (the stored
+    entries of row u, 1 elsewhere) and p_u 1 on the stored entries, 0
+    elsewhere: implicit's ``recalculate_user`` equations, solved for all rows
+    at once by implicit's Cholesky solver. Shared by :class:`ALS` and
+    ``recsys.distributed.SparkALS``, whose confidence conventions differ.
+
+    Parameters
+    ----------
+    item_factors : ndarray of shape (n_items, n_factors), float32
+    confidence : csr_matrix of shape (n_rows, n_items)
+        Positive confidences on the interacted items.
+    regularization : float
+
+    Returns
+    -------
+    user_factors : ndarray of shape (n_rows, n_factors), float32
+    """
+    from implicit.cpu._als import _least_squares
+
+    user_factors = np.zeros((confidence.shape[0], item_factors.shape[1]), dtype=np.float32)
+    with limit_blas_threads():
+        _least_squares(item_factors.T @ item_factors, confidence.indptr, confidence.indices,
+                       confidence.data.astype(np.float32, copy=False), user_factors,
+                       item_factors, float(regularization), num_threads=0)
+    return user_factors
+
+
 class ALS(ImplicitFactorRecommender):
     """Alternating least squares for implicit feedback, fitted by ``implicit``.
 
@@ -116,16 +147,8 @@ class ALS(ImplicitFactorRecommender):
         )
 
     def _fold_in(self, X):
-        from implicit.cpu._als import _least_squares
-
         confidence = X if self.alpha == 1.0 else X * np.float32(self.alpha)
-        item_factors = self.item_factors_
-        user_factors = np.zeros((X.shape[0], item_factors.shape[1]), dtype=np.float32)
-        with limit_blas_threads():
-            _least_squares(item_factors.T @ item_factors, confidence.indptr, confidence.indices,
-                           confidence.data.astype(np.float32, copy=False), user_factors,
-                           item_factors, float(self.regularization), num_threads=0)
-        return user_factors
+        return confidence_fold_in(self.item_factors_, confidence, self.regularization)
 
     def _explain(self, history, item):
         """Contribution of each history item j to the score of item, as implicit's ``explain``.
