@@ -10,6 +10,9 @@ parties add theirs through the ``recsys.models`` entry-point group
 
 Columns: name, factory, task, default parameters, description, and for peers
 the modules the factory needs (``requires``) and the peer library's import name.
+The sequential models (``NEURAL_MODELS``) are fitted on time-ordered events
+(``input="sequence"``), need the ``neural`` extra, and run under the
+leave-last-out protocols only.
 """
 
 _SEEDED = {"random_state": 0}
@@ -89,6 +92,9 @@ _IMPLICIT = "recsys.bench.peers.implicit"
 _SURPRISE = "recsys.bench.peers.surprise"
 _SURPRISE_KNN = "recsys.bench.peers.surprise_knn"
 
+#: the recsys extra that installs a peer library, where it is not "peers"
+PEER_EXTRAS = {"pyspark": "distributed"}
+
 #: peer adapters: (name, factory, task, default_params, description, peer library)
 PEER_MODELS = (
     ("implicit-als", f"{_IMPLICIT}:ImplicitALS", "topn", _SEEDED,
@@ -97,6 +103,8 @@ PEER_MODELS = (
      "implicit's BayesianPersonalizedRanking, recsys' SGD fold-in", "implicit"),
     ("implicit-lmf", f"{_IMPLICIT}:ImplicitLMF", "topn", _SEEDED,
      "implicit's LogisticMatrixFactorization, ridge fold-in", "implicit"),
+    ("spark-als", "recsys.distributed:SparkALS", "topn", _SEEDED,
+     "Spark MLlib's implicit ALS (local session), exact least-squares fold-in", "pyspark"),
     ("surprise-svd", f"{_SURPRISE}:surprise_svd", "rating", _SEEDED,
      "Surprise's SVD (biased MF by SGD)", "surprise"),
     ("surprise-svdpp", f"{_SURPRISE}:surprise_svdpp", "rating", _SEEDED,
@@ -113,4 +121,24 @@ PEER_MODELS = (
      "Surprise's KNNBaseline (msd, user-based, k=40, ALS baselines)", "surprise"),
     ("surprise-slope-one", f"{_SURPRISE_KNN}:surprise_slopeone", "rating", {},
      "Surprise's SlopeOne", "surprise"),
+)
+
+# SASRec variants through recsys.neural (the neural extra). Small CPU-sized defaults: a suite sets its own sizes.
+_SASREC = {"hidden_size": 64, "n_layers": 2, "n_heads": 2, "intermediate_size": 128, "max_len": 200,
+           "epochs": 20, "random_state": 0}
+_SASREC_FACTORY = "recsys.bench._neural:make_sasrec"
+
+#: modules the sequential models need (the neural extra)
+NEURAL_REQUIRES = ("torch", "transformers")
+
+#: sequential models: (name, factory, task, default_params, description); input="sequence", extra "neural"
+NEURAL_MODELS = (
+    ("sasrec", _SASREC_FACTORY, "topn", {**_SASREC, "loss": "bce"},
+     "SASRec (Kang & McAuley 2018): causal transformer, learned positions, BCE with 1 negative (neural extra)"),
+    ("gsasrec", _SASREC_FACTORY, "topn", {**_SASREC, "loss": "gbce", "n_negatives": 256, "gbce_t": 0.75},
+     "gSASRec (Petrov & Macdonald 2023): SASRec with gBCE, 256 negatives, t=0.75 (neural extra)"),
+    ("sasrec-rope-moe", _SASREC_FACTORY, "topn",
+     {**_SASREC, "loss": "gbce", "n_negatives": 256, "gbce_t": 0.75, "position_encoding": "rope", "ffn": "moe",
+      "n_experts": 4, "moe_top_k": 2},
+     "gSASRec with rotary positions and a mixture-of-experts FFN (4 experts, top 2) (neural extra)"),
 )

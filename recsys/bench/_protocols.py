@@ -43,6 +43,14 @@ class TopNFold:
         The held-out interactions the recommendations are scored against.
     users : ndarray of shape (n_evaluated,)
         User index (in the data set) of each evaluated row.
+    train_events : Interactions or None
+        The training events with their timestamps, for models that read
+        sequences (``input="sequence"`` in the model table): fitted on
+        ``train_events`` and served the histories of ``users`` in it. None
+        for protocols whose split has no time order.
+    candidates : scipy.sparse.csr_matrix of shape (n_evaluated, n_items) or None
+        Sampled-metrics protocols: the items each row is ranked among (its
+        held-out items plus sampled negatives); None ranks all items.
     """
 
     index: int
@@ -50,6 +58,8 @@ class TopNFold:
     query: sp.csr_matrix
     relevant: sp.csr_matrix
     users: np.ndarray
+    train_events: object = None
+    candidates: sp.csr_matrix = None
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ class RatingFold:
     test_ratings: np.ndarray
 
 
-def _topn_fold(index, train, query, relevant, users):
+def _topn_fold(index, train, query, relevant, users, train_events=None):
     """Keep the rows that have something held out: the others cannot be scored."""
     evaluated = np.diff(relevant.indptr) > 0
     if not evaluated.any():
@@ -71,7 +81,7 @@ def _topn_fold(index, train, query, relevant, users):
             f"fold {index} has no user with a held-out interaction; use a data set whose users "
             "have at least two interactions (e.g. a k-core filter: min_user_interactions = 5)."
         )
-    return TopNFold(index, train, query[evaluated], relevant[evaluated], users[evaluated])
+    return TopNFold(index, train, query[evaluated], relevant[evaluated], users[evaluated], train_events)
 
 
 def strong_generalization(data, n_folds=5, random_state=0, fold_in=FOLD_IN_FRACTION):
@@ -132,11 +142,15 @@ def _model_selection(name):
     return function
 
 
-def _weak_fold(index, train, test):
-    """Recommend from each test user's training row and score against its test items."""
+def _weak_fold(index, train, test, keep_events=False):
+    """Recommend from each test user's training row and score against its test items.
+
+    ``keep_events`` keeps the training ``Interactions`` in the fold for the
+    models that read time-ordered sequences.
+    """
     train_matrix, test_matrix = train.to_csr(values="binary"), test.to_csr(values="binary")
     users = np.arange(train_matrix.shape[0])
-    return _topn_fold(index, train_matrix, train_matrix, test_matrix, users)
+    return _topn_fold(index, train_matrix, train_matrix, test_matrix, users, train if keep_events else None)
 
 
 def holdout(data, n_folds=1, random_state=0, test_size=0.2):
@@ -161,16 +175,89 @@ def holdout(data, n_folds=1, random_state=0, test_size=0.2):
 
 
 def leave_last_out(data, n_folds=1, random_state=0):
-    """Each user's last interaction is held out (:func:`recsys.model_selection.leave_last_out`).
+    """Each user's last event by time is the target; everything before it is training data.
 
-    The split is deterministic, so there is a single fold whatever ``n_folds``.
+    The replicability protocol of SASRec, BERT4Rec and gSASRec (Petrov &
+    Macdonald 2022, 2023): :func:`recsys.model_selection.leave_last_out`
+    holds out each user's latest event (ties in time broken by event order:
+    the later event is the target); users with a single event keep it in
+    training and are not evaluated. Every model is fitted on all users'
+    earlier events (the users x items matrix of them, or, for models that
+    read sequences, the time-stamped ``Interactions`` in
+    :attr:`TopNFold.train_events`) and ranks all items for each evaluated
+    user from that user's history, the history's items excluded. The split
+    is deterministic, so there is a single fold whatever ``n_folds``.
+
+    Returns
+    -------
+    list of TopNFold
+
+    Examples
+    --------
+    >>> from recsys.bench import leave_last_out
+    >>> from recsys.datasets import make_interactions
+    >>> (fold,) = leave_last_out(make_interactions(50, 30, n_interactions=400, random_state=0))
+    >>> bool((fold.relevant.getnnz(axis=1) == 1).all()), fold.train_events is not None
+    (True, True)
+    """
+    split = _model_selection("leave_last_out")
+    train, test = split(_check_timestamps(data, "leave-last-out"))
+    return [_weak_fold(0, train, test, keep_events=True)]
+
+
+#: negatives ranked with each target by the leave-last-out-sampled protocol
+SAMPLED_NEGATIVES = 100
+
+
+def leave_last_out_sampled(data, n_folds=1, random_state=0, n_negatives=SAMPLED_NEGATIVES):
+    """:func:`leave_last_out`, each target ranked among 100 sampled negatives only.
+
+    For every evaluated user, ``n_negatives`` items are drawn uniformly
+    without replacement (seed ``random_state``) among the items that are
+    neither in the user's history nor the target; the model's full ranking
+    is restricted to those items and the target. Sampled metrics are not
+    full-ranking metrics and can order models differently (Krichene &
+    Rendle 2020): the harness labels them ``<metric>-sampled<n>``. Kept for
+    comparison with papers that report them.
 
     Returns
     -------
     list of TopNFold
     """
-    split = _model_selection("leave_last_out")
-    return [_weak_fold(0, *split(data))]
+    (fold,) = leave_last_out(data)
+    seen = (fold.query + fold.relevant).tocsr()
+    n_rows, n_items = seen.shape
+    allowed_counts = n_items - seen.getnnz(axis=1)
+    if allowed_counts.min() < n_negatives:
+        raise ValueError(
+            f"a user has only {allowed_counts.min()} items outside their history and target, fewer than the "
+            f"{n_negatives} sampled negatives; use the full-ranking leave-last-out protocol for this data set."
+        )
+    rng = np.random.default_rng(random_state)
+    negatives = np.empty((n_rows, n_negatives), dtype=np.int64)
+    block = max(1, 2**22 // n_items)  # random keys for a block of rows at a time: about 32 MB
+    for start in range(0, n_rows, block):
+        rows = seen[start:start + block]
+        keys = rng.random(rows.shape)
+        keys[rows.nonzero()] = np.inf  # never a seen item or the target
+        negatives[start:start + rows.shape[0]] = np.argpartition(keys, n_negatives - 1, axis=1)[:, :n_negatives]
+    import scipy.sparse as sp
+
+    sampled = sp.csr_matrix((np.ones(negatives.size, dtype=fold.relevant.dtype), negatives.ravel(),
+                             np.arange(0, negatives.size + 1, n_negatives)), shape=seen.shape)
+    candidates = (sampled + fold.relevant).tocsr()
+    candidates.data[:] = 1
+    return [TopNFold(fold.index, fold.train, fold.query, fold.relevant, fold.users, fold.train_events, candidates)]
+
+
+def _check_timestamps(data, protocol):
+    if getattr(data, "timestamps", None) is None:
+        raise ValueError(
+            f"the {protocol} protocol orders each user's events by time, and this data set has no timestamps. "
+            "Use a data set with timestamps (e.g. ml-100k, ml-1m-partial) or a protocol without time order "
+            "(--protocol strong or holdout)."
+        )
+    return data
 
 
 def ratings_kfold(data, n_folds=5, random_state=0):
@@ -210,7 +297,11 @@ PROTOCOLS = {
     "holdout": ("topn", holdout),
     "leave-last-out": ("topn", leave_last_out),
     "ratings-kfold": ("rating", ratings_kfold),
+    "leave-last-out-sampled": ("topn", leave_last_out_sampled),
 }
+
+#: protocols whose folds carry time-ordered training events for the models that read sequences
+SEQUENCE_PROTOCOLS = ("leave-last-out", "leave-last-out-sampled")
 
 
 def make_folds(protocol, data, n_folds, random_state):

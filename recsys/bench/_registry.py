@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TASKS = ("topn", "rating")
+INPUTS = ("matrix", "sequence")
 
 _MODELS = {}
 _discovered = False
@@ -44,6 +45,13 @@ class ModelSpec:
         Parameters used when the command line sets none.
     peer : str or None
         The peer library an adapter runs, None for recsys' own models.
+    input : {"matrix", "sequence"}
+        What the model is fitted on and recommends from: a users x items
+        matrix, or time-ordered events (an ``Interactions`` with
+        timestamps, which only the protocols of
+        :data:`~recsys.bench._protocols.SEQUENCE_PROTOCOLS` provide).
+    extra : str
+        The recsys extra that installs ``requires``, named when they are missing.
     """
 
     name: str
@@ -53,6 +61,8 @@ class ModelSpec:
     requires: tuple = ()
     default_params: dict = field(default_factory=dict)
     peer: str = None
+    input: str = "matrix"
+    extra: str = "peers"
 
     @property
     def available(self):
@@ -64,7 +74,7 @@ class ModelSpec:
         if not self.available:
             missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
             raise ImportError(
-                f"model {self.name!r} needs {missing}; install them with pip install 'recsys[peers]'."
+                f"model {self.name!r} needs {missing}; install them with pip install 'recsys[{self.extra}]'."
             )
         if not isinstance(self.factory, str):
             return self.factory
@@ -76,15 +86,20 @@ class ModelSpec:
         return self.load()(**{**self.default_params, **params})
 
 
-def _make_spec(name, factory, task, description, requires, default_params, peer):
+def _make_spec(name, factory, task, description, requires, default_params, peer, input="matrix",
+               extra="peers"):
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
+    if input not in INPUTS:
+        raise ValueError(f"input must be one of {INPUTS}; got {input!r}.")
     if isinstance(factory, str) and factory.count(":") != 1:
         raise ValueError(f"factory must be a callable or a 'module:attribute' string; got {factory!r}.")
-    return ModelSpec(name, factory, task, description, tuple(requires), dict(default_params or {}), peer)
+    return ModelSpec(name, factory, task, description, tuple(requires), dict(default_params or {}), peer, input,
+                     extra)
 
 
-def register_model(name, factory, *, task, description="", requires=(), default_params=None, peer=None):
+def register_model(name, factory, *, task, description="", requires=(), default_params=None, peer=None,
+                   input="matrix", extra="peers"):
     """Add a model to the registry (re-registering a name replaces it).
 
     For third-party packages, called from a ``recsys.models`` entry point;
@@ -103,12 +118,16 @@ def register_model(name, factory, *, task, description="", requires=(), default_
     default_params : dict, default=None
     peer : str, default=None
         Import name of the peer library the model runs, if any.
+    input : {"matrix", "sequence"}, default="matrix"
+        ``"sequence"`` for a model fitted on time-ordered ``Interactions``.
+    extra : str, default="peers"
+        The recsys extra that installs ``requires``.
 
     Returns
     -------
     ModelSpec
     """
-    _MODELS[name] = _make_spec(name, factory, task, description, requires, default_params, peer)
+    _MODELS[name] = _make_spec(name, factory, task, description, requires, default_params, peer, input, extra)
     return _MODELS[name]
 
 
@@ -117,13 +136,23 @@ def _discover():
     if _discovered:
         return
     _discovered = True
-    from recsys.bench._models import PEER_MODELS, RECSYS_MODELS
+    from recsys.bench._models import (
+        NEURAL_MODELS,
+        NEURAL_REQUIRES,
+        PEER_EXTRAS,
+        PEER_MODELS,
+        RECSYS_MODELS,
+    )
 
     # A name registered before discovery (a test, a notebook) keeps its own spec.
     for name, factory, task, default_params, description in RECSYS_MODELS:
         _MODELS.setdefault(name, _make_spec(name, factory, task, description, (), default_params, None))
     for name, factory, task, default_params, description, peer in PEER_MODELS:
-        _MODELS.setdefault(name, _make_spec(name, factory, task, description, (peer,), default_params, peer))
+        _MODELS.setdefault(name, _make_spec(name, factory, task, description, (peer,), default_params, peer,
+                                            extra=PEER_EXTRAS.get(peer, "peers")))
+    for name, factory, task, default_params, description in NEURAL_MODELS:
+        _MODELS.setdefault(name, _make_spec(name, factory, task, description, NEURAL_REQUIRES, default_params, None,
+                                            input="sequence", extra="neural"))
     for entry_point in importlib.metadata.entry_points(group="recsys.models"):
         entry_point.load()()
 

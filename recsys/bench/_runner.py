@@ -21,7 +21,7 @@ import sys
 import time
 import tracemalloc
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from importlib import metadata
 from types import SimpleNamespace
@@ -29,7 +29,12 @@ from types import SimpleNamespace
 import numpy as np
 
 from recsys.bench._metrics import parse_metrics
-from recsys.bench._protocols import PROTOCOLS, make_folds
+from recsys.bench._protocols import (
+    PROTOCOLS,
+    SAMPLED_NEGATIVES,
+    SEQUENCE_PROTOCOLS,
+    make_folds,
+)
 from recsys.bench._registry import get_model
 
 logger = logging.getLogger(__name__)
@@ -120,21 +125,45 @@ class BenchmarkResult:
         return rows
 
 
-def _fit_and_predict(estimator, task, fold, n):
+def _fit_and_predict(estimator, task, fold, n, input="matrix"):
     """Fit on the fold, then recommend n items (top-N) or predict (ratings).
+
+    A sequence model (``input="sequence"``) is fitted on the fold's
+    time-ordered training events and serves the evaluated users' histories
+    in them. With sampled candidates, every item is ranked and the ranking
+    cut to each row's candidates.
 
     Returns (recommended ids or predictions, fit seconds, recommend/predict seconds).
     """
     start = time.perf_counter()
     if task == "topn":
-        estimator.fit(fold.train)
-        fitted = time.perf_counter()
-        output, _ = estimator.recommend(fold.query, n=n, exclude_seen=True)
+        candidates = getattr(fold, "candidates", None)
+        n_ranked = n if candidates is None else fold.train.shape[1]
+        if input == "sequence":
+            events = fold.train_events
+            estimator.fit(events)
+            fitted = time.perf_counter()
+            output, _ = estimator.recommend(events, n=n_ranked, exclude_seen=True,
+                                            users=np.asarray(events.user_ids)[fold.users])
+        else:
+            estimator.fit(fold.train)
+            fitted = time.perf_counter()
+            output, _ = estimator.recommend(fold.query, n=n_ranked, exclude_seen=True)
+        if candidates is not None:
+            output = _restrict_to_candidates(output, candidates, n)
     else:
         estimator.fit(fold.train_pairs, fold.train_ratings)
         fitted = time.perf_counter()
         output = estimator.predict(fold.test_pairs)
     return output, fitted - start, time.perf_counter() - fitted
+
+
+def _restrict_to_candidates(ranked, candidates, n):
+    """The first n ids of each row of a full ranking that are among that row's candidates, -1 padded."""
+    rows = np.arange(ranked.shape[0])[:, None]
+    keep = (ranked >= 0) & candidates.toarray().astype(bool)[rows, np.maximum(ranked, 0)]
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :n]  # kept ids first, in ranking order
+    return np.where(np.take_along_axis(keep, order, axis=1), np.take_along_axis(ranked, order, axis=1), -1)
 
 
 def _warm_up(spec, params, fold, n):
@@ -147,6 +176,8 @@ def _warm_up(spec, params, fold, n):
     fails on the small slice is skipped (logged at DEBUG): the timed pass
     reports real errors.
     """
+    if spec.input == "sequence":
+        return  # a sequence model's one-time costs (torch start-up) are small beside its training epochs
     if spec.task == "topn":
         rows = slice(0, min(fold.train.shape[0], 500))
         sample = SimpleNamespace(train=fold.train[rows], query=fold.query[:10])
@@ -174,7 +205,7 @@ def _peak_memory(spec, params, fold, n):
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # already recorded by the timed pass
-            _fit_and_predict(spec.build(**params), spec.task, fold, n)
+            _fit_and_predict(spec.build(**params), spec.task, fold, n, spec.input)
         return tracemalloc.get_traced_memory()[1]
     finally:
         if started_tracing:
@@ -227,7 +258,7 @@ def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace
     _warm_up(spec, params, fold, n)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        output, fit_time, predict_time = _fit_and_predict(spec.build(**params), spec.task, fold, n)
+        output, fit_time, predict_time = _fit_and_predict(spec.build(**params), spec.task, fold, n, spec.input)
     peak = int(_peak_memory(spec, params, fold, n)) if trace_memory else None
     ids = predictions = output
     users = per_user = None
@@ -291,13 +322,14 @@ def _versions(models):
     return versions
 
 
-def resolve_models(entries, task):
+def resolve_models(entries, task, protocol=None):
     """Check the entries against the registry.
 
     Returns the runnable ``(entry, spec)`` pairs and a dict ``label -> reason``
     of the models skipped because a module they need is missing. Unknown names,
-    repeated labels, models of the wrong task and parameters the model does not
-    take raise a ``ValueError`` before anything runs.
+    repeated labels, models of the wrong task, sequence models under a
+    protocol without time-ordered events (when ``protocol`` is given) and
+    parameters the model does not take raise a ``ValueError`` before anything runs.
     """
     runnable, skipped, seen = [], {}, set()
     for entry in entries:
@@ -314,9 +346,14 @@ def resolve_models(entries, task):
                 f"model {entry.name!r} is a {spec.task} model, but the protocol evaluates {task} models; "
                 f"run it with --protocol {' or '.join(protocols)}."
             )
+        if spec.input == "sequence" and protocol is not None and protocol not in SEQUENCE_PROTOCOLS:
+            raise ValueError(
+                f"model {entry.name!r} is fitted on time-ordered event sequences, which the {protocol} protocol "
+                f"does not provide; run it with --protocol {' or '.join(SEQUENCE_PROTOCOLS)}."
+            )
         if not spec.available:
             missing = [module for module in spec.requires if not _importable(module)]
-            skipped[entry.label] = f"needs {', '.join(missing)} (pip install 'recsys[peers]')"
+            skipped[entry.label] = f"needs {', '.join(missing)} (pip install 'recsys[{spec.extra}]')"
             continue
         try:
             spec.build(**entry.params)
@@ -354,7 +391,7 @@ def run_benchmark(
     ----------
     data : Interactions
     models : list of ModelEntry, or of str (registry names)
-    protocol : {"strong", "holdout", "leave-last-out", "ratings-kfold"}, default="strong"
+    protocol : {"strong", "holdout", "leave-last-out", "ratings-kfold", "leave-last-out-sampled"}, default="strong"
     metrics : list of str or comma-separated str, default=None
         ``ndcg@10,recall@20,precision@10`` for top-N protocols, ``rmse,mae`` for ratings.
     n_folds : int, default=5
@@ -391,10 +428,13 @@ def run_benchmark(
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
     task = PROTOCOLS[protocol][0]
     metric_list = parse_metrics(metrics, task)
+    if protocol == "leave-last-out-sampled":
+        # Sampled metrics rank models differently from full-ranking ones (Krichene & Rendle 2020): say so in the name.
+        metric_list = [replace(metric, label=f"{metric.label}-sampled{SAMPLED_NEGATIVES}") for metric in metric_list]
     entries = [ModelEntry(entry) if isinstance(entry, str) else entry for entry in models]
     if not entries:
         raise ValueError("no model to run; pass e.g. --models pop,random.")
-    runnable, skipped = resolve_models(entries, task)
+    runnable, skipped = resolve_models(entries, task, protocol)
     for label, reason in skipped.items():
         if on_skip is not None:
             on_skip(label, reason)

@@ -339,7 +339,7 @@ def _check_run(args, suite):
     if args.plot:
         check_plot_path(args.plot)
     metrics = parse_metrics(suite.metrics, task)
-    runnable, _ = resolve_models(suite.models, task)
+    runnable, _ = resolve_models(suite.models, task, suite.protocol)
     baseline = args.baseline or suite.baseline
     if baseline is not None:
         labels = [entry.label for entry in suite.models]

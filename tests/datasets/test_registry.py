@@ -10,7 +10,7 @@ from recsys.datasets._catalog import REQUIRED_FIELDS, parse_entry, registry_fold
 REGISTRY = Path(__file__).resolve().parents[2] / "datasets"
 EXPECTED = {"ml-100k", "ml-1m", "ml-10m", "ml-20m", "ml-25m", "ml-32m", "ml-latest-small",
             "movietweetings-100k", "movietweetings-latest", "lastfm-hetrec-2k", "lastfm-360k",
-            "synthetic", "ml-1m-pairs"}
+            "synthetic", "ml-1m-pairs", "ml-1m-partial"}
 
 
 def test_registry_holds_every_expected_entry():
