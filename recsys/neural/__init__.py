@@ -10,7 +10,10 @@ SASRecConfig, SASRecModel  SASRec as a transformers config and model
                            (registered with AutoConfig / AutoModel)
 SequentialRecommender      a recsys recommender training and serving SASRecModel
 SemanticCache              an LRU cache hit by queries similar in meaning
-TransformerEmbedder        texts to sentence embeddings (a scikit-learn transformer)
+TransformerEmbedder        texts to sentence embeddings (a scikit-learn transformer),
+                           contrastive fine-tuning, with LoRA adapters (peft)
+preference_pairs_from_ratings  (history, chosen, rejected) pairs for
+                           SequentialRecommender.fit_preferences (DPO)
 gbce_beta                  the calibration exponent of gSASRec's gBCE loss
 """
 
@@ -28,6 +31,7 @@ for _module in ("torch", "transformers", "safetensors"):
 from transformers import AutoConfig, AutoModel
 
 from recsys.neural._content import ContentKNN
+from recsys.neural._dpo import preference_pairs_from_ratings
 from recsys.neural._preference import BradleyTerry
 from recsys.neural._sasrec import SASRecConfig, SASRecModel, SASRecOutput, gbce_beta
 from recsys.neural._semantic_cache import SemanticCache
@@ -38,4 +42,4 @@ AutoConfig.register(SASRecConfig.model_type, SASRecConfig, exist_ok=True)
 AutoModel.register(SASRecConfig, SASRecModel, exist_ok=True)
 
 __all__ = ["BradleyTerry", "ContentKNN", "SASRecConfig", "SASRecModel", "SASRecOutput", "SemanticCache",
-           "SequentialRecommender", "TransformerEmbedder", "gbce_beta"]
+           "SequentialRecommender", "TransformerEmbedder", "gbce_beta", "preference_pairs_from_ratings"]

@@ -13,6 +13,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.metrics import ndcg_at_k
+from recsys.neural._dpo import PreferenceTuningMixin
+from recsys.neural._lora import SequentialFineTuneMixin
 from recsys.neural._sasrec import LOSSES, PAD_TOKEN, SASRecConfig, SASRecModel
 from recsys.utils import check_item_indices, check_positive_int, top_k
 
@@ -20,7 +22,7 @@ from recsys.utils import check_item_indices, check_positive_int, top_k
 _MIN_VALIDATION_EVENTS = 3
 
 
-class SequentialRecommender(BaseEstimator):
+class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, BaseEstimator):
     """Next-item recommendation with SASRec, trained on time-ordered histories.
 
     ``fit`` takes an :class:`~recsys.datasets.Interactions` with timestamps:

@@ -2,7 +2,7 @@
 
 import importlib.util
 import json
-from numbers import Integral
+from numbers import Integral, Real
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,10 +14,12 @@ from sklearn.base import (
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
 )
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from transformers import AutoModel, AutoTokenizer
 
+from recsys.neural._lora import AdapterMixin, check_lora_config, with_adapter
 from recsys.neural._sequential import _resolve_device
 
 SHIPPED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
@@ -92,7 +94,7 @@ def _check_texts(X):
     return array.tolist()
 
 
-class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class TransformerEmbedder(AdapterMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Sentence embeddings of texts from a Hugging Face encoder, as a scikit-learn transformer.
 
     Texts in, a dense ``(n_texts, dim)`` float32 array out: the encoder's last
@@ -101,6 +103,20 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     for its mean-pooling models. ``fit`` only loads the model (nothing is
     learned), so the embedder sits in a :class:`~sklearn.pipeline.Pipeline`
     before any estimator.
+
+    With ``epochs >= 1``, ``fit(anchor_texts, positive_texts)`` fine-tunes
+    the encoder on (anchor, positive) text pairs with the in-batch
+    contrastive loss of sentence-transformers' MultipleNegativesRankingLoss:
+    cross-entropy over ``scale`` * the cosine similarities of each batch's
+    anchors to its positives, the true positive on the diagonal and the
+    other positives as negatives (so pairs should be distinct). With
+    ``lora=LoraConfig(...)`` the encoder is wrapped with
+    ``peft.get_peft_model`` and only the adapter weights train; it can then
+    be saved (:meth:`save_adapter`), reloaded onto the base model
+    (:meth:`load_adapter`) and merged (:meth:`merge_and_unload`). Without
+    ``lora`` every weight trains (full fine-tuning: allowed, since small
+    encoders such as MiniLM fine-tune well on a CPU; LoRA keeps the base
+    weights shareable and the saved delta small).
 
     Parameters
     ----------
@@ -126,6 +142,21 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         the tokenizer's limit.
     device : str, default="auto"
         "auto" (CUDA when available), "cpu", "cuda" or "cuda:<n>".
+    epochs : int, default=0
+        Passes over the (anchor, positive) pairs of fit; 0 only loads the
+        model (fit's X and y are then ignored).
+    lora : peft.LoraConfig, default=None
+        Fine-tune a LoRA adapter instead of every weight (e.g.
+        ``LoraConfig(r=8, target_modules=["query", "value"])`` for BERT-like
+        encoders). Needs ``epochs >= 1``.
+    lr : float, default=2e-5
+        AdamW learning rate of fine-tuning (LoRA usually wants ~1e-4 or more).
+    scale : float, default=20.0
+        Multiplies the cosine similarities before the softmax (the
+        sentence-transformers default).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of the pairs, dropout and LoRA initialisation
+        (torch's global generator is left untouched).
 
     Attributes
     ----------
@@ -136,8 +167,14 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
     n_features_out_ : int
         Embedding dimension (the encoder's hidden size).
     tokenizer_, encoder_ :
-        The loaded tokenizer and model (not pickled: reloaded from
-        ``model_path_`` on unpickling).
+        The loaded tokenizer and model (``encoder_`` is a
+        ``peft.PeftModel`` after a LoRA fine-tune, until merged). Pickling
+        keeps neither: they are reloaded from ``model_path_``, and the weights
+        changed since (fine-tuning, adapters) travel in the pickle.
+    fine_tuned_ : bool
+        Whether the encoder's weights differ from those at ``model_path_``.
+    loss_history_ : list of float
+        Mean contrastive loss per epoch (empty without fine-tuning).
 
     Examples
     --------
@@ -157,31 +194,62 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_length": [Interval(Integral, 1, None, closed="left"), None],
         "device": [str],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
+        "lora": [HasMethods(["to_dict"]), None],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "scale": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
     }
 
+    _adapter_attribute = "encoder_"
+
     def __init__(self, model=SHIPPED_MODEL, pooling="mean", normalize=True, batch_size=32,
-                 max_length=None, device="auto"):
+                 max_length=None, device="auto", epochs=0, lora=None, lr=2e-5, scale=20.0, random_state=None):
         self.model = model
         self.pooling = pooling
         self.normalize = normalize
         self.batch_size = batch_size
         self.max_length = max_length
         self.device = device
+        self.epochs = epochs
+        self.lora = lora
+        self.lr = lr
+        self.scale = scale
+        self.random_state = random_state
 
     def fit(self, X=None, y=None):
-        """Load the tokenizer and encoder.
+        """Load the tokenizer and encoder; with ``epochs >= 1``, fine-tune on (X, y) text pairs.
 
         Parameters
         ----------
-        X : ignored
-            Accepted so the embedder fits in a Pipeline; no texts are needed.
-        y : ignored
+        X : sequence of str or None
+            With ``epochs=0``: ignored (the embedder then fits in a Pipeline
+            with no texts needed). Otherwise the anchor texts (e.g. queries).
+        y : sequence of str or None
+            The positive text of each anchor (e.g. the item the query led
+            to); ignored with ``epochs=0``.
 
         Returns
         -------
         self : TransformerEmbedder
         """
         self._validate_params()
+        if self.lora is not None:
+            check_lora_config(self.lora)
+            if self.epochs == 0:
+                raise ValueError("lora= fine-tunes an adapter, which needs epochs >= 1 and (anchor, positive) "
+                                 "texts in fit(X, y); set epochs or drop lora.")
+        if self.epochs:
+            if X is None or y is None:
+                raise ValueError(f"epochs={self.epochs} fine-tunes on text pairs: call fit(anchor_texts, "
+                                 "positive_texts), or set epochs=0 to only load the model.")
+            anchors, positives = _check_texts(X), _check_texts(y)
+            if len(anchors) != len(positives):
+                raise ValueError(f"X holds {len(anchors)} anchor texts but y holds {len(positives)} positives; "
+                                 "give one positive per anchor.")
+            if len(anchors) < 2:
+                raise ValueError("the in-batch contrastive loss needs at least 2 pairs: the other pairs' "
+                                 "positives are each anchor's negatives.")
         device = _resolve_device(self.device)
         path, max_seq_length = _resolve_model_path(self.model)
         self._load(path, device)
@@ -190,7 +258,44 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         self.max_length_ = int(min(limit for limit in limits if limit is not None))
         self.model_path_ = path
         self.n_features_out_ = int(self.encoder_.config.hidden_size)
+        self.loss_history_, self.fine_tuned_ = [], False
+        if self.epochs:
+            self._fine_tune(anchors, positives, device)
         return self
+
+    def _fine_tune(self, anchors, positives, device):
+        """In-batch contrastive training (MultipleNegativesRankingLoss) of the encoder or its adapter."""
+        rng = np.random.default_rng(check_random_state(self.random_state).randint(2**31))
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(int(rng.integers(2**31)))  # the adapter's initialisation and dropout
+            encoder = self.encoder_ if self.lora is None else with_adapter(self.encoder_, self.lora)
+            trainable = [parameter for parameter in encoder.parameters() if parameter.requires_grad]
+            optimizer = torch.optim.AdamW(trainable, lr=self.lr)
+            encoder.train()
+            for _ in range(self.epochs):
+                order, total = rng.permutation(len(anchors)), 0.0
+                for start in range(0, len(order), self.batch_size):
+                    batch = order[start:start + self.batch_size]
+                    if len(batch) < 2:
+                        continue  # one pair has no in-batch negative: its loss is 0
+                    a, p = (F.normalize(self._embed(encoder, [texts[i] for i in batch], device), dim=1)
+                            for texts in (anchors, positives))
+                    loss = F.cross_entropy(self.scale * a @ p.T, torch.arange(len(batch), device=device))
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    total += loss.item() * len(batch)
+                self.loss_history_.append(total / len(anchors))
+        self.encoder_ = encoder.eval()
+        self.fine_tuned_ = True
+
+    def _adapter_changed(self):
+        self.fine_tuned_ = True
+
+    def _embed(self, encoder, texts, device):
+        tokens = self.tokenizer_(texts, padding=True, truncation=True, max_length=self.max_length_,
+                                 return_tensors="pt").to(device)
+        return self._pool(encoder(**tokens).last_hidden_state, tokens["attention_mask"])
 
     def _load(self, path, device):
         self.tokenizer_ = AutoTokenizer.from_pretrained(path)
@@ -222,10 +327,8 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         with torch.inference_mode():
             for start in range(0, len(texts), self.batch_size):
                 batch = order[start:start + self.batch_size]
-                tokens = self.tokenizer_([texts[i] for i in batch], padding=True, truncation=True,
-                                         max_length=self.max_length_, return_tensors="pt").to(device)
-                hidden = self.encoder_(**tokens).last_hidden_state
-                embeddings[batch] = self._pool(hidden, tokens["attention_mask"]).float().cpu().numpy()
+                embeddings[batch] = self._embed(self.encoder_, [texts[i] for i in batch],
+                                                device).float().cpu().numpy()
         return embeddings
 
     def _pool(self, hidden, attention_mask):
@@ -242,13 +345,23 @@ class TransformerEmbedder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Bas
         state.pop("tokenizer_", None)
         if encoder is not None:
             state["_device"] = str(next(encoder.parameters()).device)
+            if state.get("fine_tuned_"):
+                # The weights at model_path_ are the base: carry the changed ones (and the adapter's config).
+                state["_encoder_state"] = {name: value.cpu() for name, value in encoder.state_dict().items()}
+                state["_adapter_config"] = getattr(encoder, "peft_config", {}).get("default")
         return state
 
     def __setstate__(self, state):
         device = state.pop("_device", None)
+        encoder_state = state.pop("_encoder_state", None)
+        adapter_config = state.pop("_adapter_config", None)
         self.__dict__.update(state)
         if device is not None:
             self._load(self.model_path_, torch.device(device))
+        if encoder_state is not None:
+            if adapter_config is not None:
+                self.encoder_ = with_adapter(self.encoder_, adapter_config).eval()
+            self.encoder_.load_state_dict(encoder_state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
