@@ -11,7 +11,11 @@ import pandas as pd
 from peft import LoraConfig
 
 from recsys.datasets import Interactions
-from recsys.neural import SASRecConfig, SequentialRecommender, preference_pairs_from_ratings
+from recsys.neural import (
+    SASRecConfig,
+    SequentialRecommender,
+    preference_pairs_from_ratings,
+)
 from recsys.neural._dpo import dpo_loss
 
 torch.set_num_threads(1)
