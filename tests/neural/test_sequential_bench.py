@@ -11,11 +11,18 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from recsys.bench import ModelEntry, cli, get_model, leave_last_out, leave_last_out_sampled, run_benchmark  # noqa: E402
-from recsys.bench._protocols import SAMPLED_NEGATIVES  # noqa: E402
-from recsys.bench._runner import _restrict_to_candidates, resolve_models  # noqa: E402
-from recsys.datasets import Interactions, make_interactions  # noqa: E402
-from recsys.neural import SequentialRecommender  # noqa: E402
+from recsys.bench import (
+    ModelEntry,
+    cli,
+    get_model,
+    leave_last_out,
+    leave_last_out_sampled,
+    run_benchmark,
+)
+from recsys.bench._protocols import SAMPLED_NEGATIVES
+from recsys.bench._runner import _restrict_to_candidates, resolve_models
+from recsys.datasets import Interactions, make_interactions
+from recsys.neural import SequentialRecommender
 
 torch.set_num_threads(1)
 
