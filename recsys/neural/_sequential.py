@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from recsys.metrics import ndcg_at_k
 from recsys.neural._dpo import PreferenceTuningMixin
 from recsys.neural._lora import SequentialFineTuneMixin
+from recsys.neural._persistence import TorchModelPersistenceMixin
 from recsys.neural._sasrec import LOSSES, PAD_TOKEN, SASRecConfig, SASRecModel
 from recsys.utils import check_item_indices, check_positive_int, top_k
 
@@ -22,7 +23,7 @@ from recsys.utils import check_item_indices, check_positive_int, top_k
 _MIN_VALIDATION_EVENTS = 3
 
 
-class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, BaseEstimator):
+class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, TorchModelPersistenceMixin, BaseEstimator):
     """Next-item recommendation with SASRec, trained on time-ordered histories.
 
     ``fit`` takes an :class:`~recsys.datasets.Interactions` with timestamps:
@@ -104,6 +105,9 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Base
     >>> ids.shape
     (2, 3)
     """
+
+    #: save/load rebuild model_ from its config and weights (TorchModelPersistenceMixin)
+    _torch_model_class = SASRecModel
 
     _parameter_constraints: dict = {  # noqa: RUF012 (scikit-learn's declared form)
         "config": [SASRecConfig, None],

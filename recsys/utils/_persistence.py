@@ -127,8 +127,21 @@ def _is_dtype_like(value):
     return isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))
 
 
+def _is_config(value):
+    """A configuration object of a recsys class that converts to and from a dict (a transformers config)."""
+    return (type(value).__module__.split(".")[0] == "recsys" and callable(getattr(value, "to_dict", None))
+            and callable(getattr(type(value), "from_dict", None)))
+
+
 def _encode_param(owner, key, value, arrays):
-    """A constructor parameter as JSON; dtypes, tuples, dicts and estimators tagged."""
+    """A constructor parameter as JSON; dtypes, tuples, dicts, configs and estimators tagged."""
+    if _is_config(value):
+        try:
+            values = _json_exact(value.to_dict())
+        except TypeError:
+            raise ValueError(f"cannot save {owner}: parameter {key} ({type(value).__name__}) holds values "
+                             "that are not JSON.") from None
+        return {"__config__": {"class": _qualified_name(type(value)), "values": values}}
     if _is_dtype_like(value):
         # dtype=np.float32 and dtype=np.dtype("float32") come back as they were given.
         return {"__dtype__": np.dtype(value).name,
@@ -307,6 +320,8 @@ def _decode_param(value, entries, path, key, header):
         return dtype if value.get("form") == "dtype" else dtype.type
     if "__estimator__" in value:
         return _decode_estimator(None, value["__estimator__"], entries, path, f"{key}/", header)
+    if "__config__" in value:
+        return _decode_config(value["__config__"], path, key)
     if "__tuple__" in value:
         return tuple(_decode_param(item, entries, path, f"{key}/{i}", header)
                      for i, item in enumerate(value["__tuple__"]))
@@ -345,6 +360,25 @@ def _resolve_class(qualified, path, key):
             f"cannot load {path}: {key.rstrip('/')} names {qualified!r}, which is "
             "no scikit-learn estimator class. The file is damaged.")
     return found
+
+
+def _decode_config(described, path, key):
+    """A configuration parameter saved by ``_encode_param``; only recsys classes are imported."""
+    qualified = str(described.get("class")) if isinstance(described, dict) else ""
+    module_name, _, qualname = qualified.partition(":")
+    found = None
+    if module_name.split(".")[0] == "recsys" and isinstance(described.get("values"), dict):
+        try:
+            found = importlib.import_module(module_name)
+        except ImportError:
+            found = None
+        for part in qualname.split("."):
+            found = getattr(found, part, None)
+    if not (isinstance(found, type) and callable(getattr(found, "from_dict", None))):
+        raise ValueError(  # noqa: TRY004 - a damaged file
+            f"cannot load {path}: parameter {key} names {qualified!r}, which is no recsys configuration "
+            "class. The file is damaged, or was written by another recsys version.")
+    return found.from_dict(described["values"])
 
 
 def _decode_estimator(cls, described, entries, path, prefix, header, state=None):

@@ -177,3 +177,38 @@ params = {{ {", ".join(f"{key} = {value}" for key, value in TINY.items())}, n_ne
     document = json.loads(output.read_text())
     assert document["metadata"]["protocol"] == "leave-last-out"
     assert [row["label"] for row in document["summary"]] == ["ease", "gsasrec"]
+
+
+@pytest.mark.parametrize("config", [None, {"position_encoding": "rope", "ffn": "moe", "n_experts": 2, "moe_top_k": 1}])
+def test_save_load_round_trip_gives_identical_recommendations(tmp_path, data, config):
+    from recsys.neural import SASRecConfig
+
+    if config is not None:
+        config = SASRecConfig(hidden_size=8, n_layers=1, n_heads=1, intermediate_size=8, **config)
+    model = SequentialRecommender(config, epochs=1, max_len=8, random_state=0).fit(data)
+    path = model.save(tmp_path / "sasrec")
+    assert "model_weights_" not in vars(model) and "model_config_" not in vars(model)
+    with np.load(path, allow_pickle=False) as archive:  # arrays and JSON only
+        assert "attr:model_weights_" in archive.files
+    loaded = SequentialRecommender.load(path)
+    for before, after in zip(model.recommend(data, n=5), loaded.recommend(data, n=5), strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert (loaded.config is None) == (config is None)
+    if config is not None:
+        assert loaded.config.to_dict() == config.to_dict()
+    np.testing.assert_array_equal(loaded.item_ids_, model.item_ids_)
+    assert loaded.history_ == model.history_
+    loaded.model_.save_pretrained(tmp_path / "hf")  # the Hugging Face format stays available
+    assert (tmp_path / "hf" / "config.json").is_file()
+
+
+def test_load_refuses_weights_that_do_not_fit_the_config(tmp_path, data):
+    model = SequentialRecommender(epochs=1, max_len=8, random_state=0,
+                                  config=get_model("sasrec").build(**TINY).config).fit(data)
+    path = model.save(tmp_path / "sasrec")
+    with np.load(path, allow_pickle=False) as archive:
+        entries = {name: archive[name] for name in archive.files}
+    entries["attr:model_weights_"] = entries["attr:model_weights_"][:-3]
+    np.savez(path, **entries)
+    with pytest.raises(ValueError, match="model_weights_ holds"):
+        SequentialRecommender.load(path)
