@@ -67,6 +67,20 @@ def preference_pairs_from_ratings(X, like=4, dislike=2):
         the model reads its last ``max_len``).
     pairs : ndarray of shape (n_pairs, 2), int64
         (chosen, rejected) item indices.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from recsys.datasets import Interactions
+    >>> from recsys.neural import preference_pairs_from_ratings
+    >>> events = pd.DataFrame({"user": [1, 1, 1, 1], "item": ["a", "b", "c", "d"],
+    ...                        "rating": [3, 5, 4, 1], "time": [1, 2, 3, 4]})
+    >>> data = Interactions.from_pandas(events, rating_col="rating", time_col="time")
+    >>> histories, pairs = preference_pairs_from_ratings(data)
+    >>> [[data.item_ids[i] for i in history] for history in histories]
+    [['a'], ['a', 'b']]
+    >>> [(data.item_ids[c], data.item_ids[r]) for c, r in pairs]
+    [('b', 'd'), ('c', 'd')]
     """
     from recsys.neural._sequential import _check_interactions, _sortable_times
 
