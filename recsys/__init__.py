@@ -49,21 +49,25 @@ def _keep_numba_cache_out_of_the_package():
 _keep_numba_cache_out_of_the_package()
 
 
-def _let_waiting_threads_sleep():
-    """Make OpenMP threads sleep at a barrier instead of spinning, unless the user chose.
+def _bound_the_spinning_of_waiting_threads():
+    """Let OpenMP threads spin only briefly at a barrier before sleeping, unless the user chose.
 
-    numba's default threading layer is OpenMP, whose threads spin at the end of each
-    parallel region by default. recsys' parallel SGD ends each of its 16 strata per
-    epoch in such a barrier: beside one other busy process on 2 cores, the spinning
-    threads took the cores from the one still working, and two threads fitted BiasedMF
-    on 100,000 ratings in 9.0 s against 0.47 s with passive waiting (benchmarks/
-    under_load.py). Sleeping at a barrier costs microseconds on idle cores. libgomp reads
-    the variable when numba first starts its thread pool, which happens after this.
+    numba's default threading layer on Linux is OpenMP (libgomp), whose threads spin
+    300,000 times at the end of each parallel region before they sleep. recsys' parallel
+    SGD ends each of its 16 strata per epoch in such a barrier: on 2 cores shared with
+    other busy processes the spinning threads take the cores from the one still working
+    (BiasedMF on ML-100K's u1.base with 2 threads beside 3 busy processes: 0.50 s against
+    0.20 s with 10,000 spins; at load average 10, 9.0 s against 0.09 s). 10,000 spins
+    (microseconds) still catch the other thread on idle cores, where the fit stays as fast
+    (0.044 s against 0.043 s), whereas never spinning (``OMP_WAIT_POLICY=PASSIVE``) made
+    it 0.065 s. libgomp reads the variable when numba first starts its thread pool, which
+    happens after this; ``OMP_WAIT_POLICY`` or ``GOMP_SPINCOUNT`` set by the user wins.
     """
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", "10000")
 
 
-_let_waiting_threads_sleep()
+_bound_the_spinning_of_waiting_threads()
 
 
 def _lazy_exports(package, exports):
