@@ -23,6 +23,19 @@ _MODELS = {}
 _discovered = False
 
 
+def is_importable(module):
+    """Whether module can be imported, without importing it.
+
+    ``find_spec`` raises rather than returning None when a parent package is
+    missing or an import hook refuses the name; either way the module is not
+    available, and listing the models must not fail on it.
+    """
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """How to build one benchmarkable model.
@@ -67,12 +80,12 @@ class ModelSpec:
     @property
     def available(self):
         """Whether every module in ``requires`` can be imported."""
-        return all(importlib.util.find_spec(module) is not None for module in self.requires)
+        return all(map(is_importable, self.requires))
 
     def load(self):
         """Return the factory, importing its module when it is named by a string."""
         if not self.available:
-            missing = [m for m in self.requires if importlib.util.find_spec(m) is None]
+            missing = [m for m in self.requires if not is_importable(m)]
             raise ImportError(
                 f"model {self.name!r} needs {missing}; install them with pip install 'recsys[{self.extra}]'."
             )

@@ -35,7 +35,7 @@ from recsys.bench._protocols import (
     SEQUENCE_PROTOCOLS,
     make_folds,
 )
-from recsys.bench._registry import get_model
+from recsys.bench._registry import get_model, is_importable
 
 logger = logging.getLogger(__name__)
 
@@ -352,7 +352,7 @@ def resolve_models(entries, task, protocol=None):
                 f"does not provide; run it with --protocol {' or '.join(SEQUENCE_PROTOCOLS)}."
             )
         if not spec.available:
-            missing = [module for module in spec.requires if not _importable(module)]
+            missing = [module for module in spec.requires if not is_importable(module)]
             skipped[entry.label] = f"needs {', '.join(missing)} (pip install 'recsys[{spec.extra}]')"
             continue
         try:
@@ -361,12 +361,6 @@ def resolve_models(entries, task, protocol=None):
             raise ValueError(f"model {entry.label!r} rejects its parameters {entry.params}: {error}") from None
         runnable.append((entry, spec))
     return runnable, skipped
-
-
-def _importable(module):
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def run_benchmark(

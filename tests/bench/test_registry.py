@@ -81,3 +81,26 @@ def test_register_model_takes_a_qualified_name():
 def test_register_model_rejects_a_malformed_qualified_name():
     with pytest.raises(ValueError, match="module:attribute"):
         register_model("test-bad", "recsys.baselines.PopularityRecommender", task="topn")
+
+
+def test_listing_survives_an_import_hook_that_refuses_a_peer(monkeypatch):
+    # find_spec raises (instead of returning None) when a hook refuses a module or its parent is
+    # missing; the listing must show the model as unavailable rather than fail.
+    import importlib.abc
+    import sys
+
+    from recsys.bench import list_models
+    from recsys.bench._registry import is_importable
+
+    class Refuse(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name.split(".")[0] == "surprise":
+                raise ModuleNotFoundError(f"No module named {name!r}")
+            return None
+
+    monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
+    monkeypatch.delitem(sys.modules, "surprise", raising=False)
+    assert not is_importable("surprise")
+    assert not is_importable("no_such_parent.child")
+    surprise_rows = [spec for spec in list_models() if spec.name.startswith("surprise-")]
+    assert surprise_rows and not any(spec.available for spec in surprise_rows)
