@@ -86,6 +86,10 @@ def idle_threads(samples=3, interval=0.002):
         runnable = _runnable_threads()
         if runnable is None:
             return cores
+        if runnable <= 1:
+            # Only the caller is runnable: the minimum cannot go lower, so the idle
+            # machine (the common case) decides without sleeping between readings.
+            return cores
         readings.append(runnable)
     others = min(readings) - 1  # the calling thread is runnable while it reads
     return max(1, min(cores, cores - others))

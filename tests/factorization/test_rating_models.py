@@ -370,6 +370,16 @@ def test_default_threads_ignore_a_short_burst(monkeypatch):
     assert _threads.idle_threads(interval=0) == 2
 
 
+def test_default_threads_read_once_on_an_idle_machine(monkeypatch):
+    from recsys.utils import _threads
+
+    calls = []
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(_threads, "_runnable_threads", lambda: calls.append(1) or 1)
+    assert _threads.idle_threads() == 2
+    assert len(calls) == 1
+
+
 def test_runnable_threads_read_on_linux():
     from recsys.utils import _threads
 
