@@ -21,7 +21,7 @@ def recommend(model, X, n=10, *, client=None, block_size=10_000, exclude_seen=Tr
               output=None, unknown_items="error"):
     """Recommend the n best items to every user, as Dask tasks over blocks of users.
 
-    The fitted model is scattered once to every worker; each task folds in
+    The fitted model is sent once to every worker; each task folds in
     ``block_size`` rows with ``model.recommend`` (one BLAS and numba thread
     per task, so that a worker's task threads do not oversubscribe its
     cores) and returns, or writes, its part of the table. The rankings are
@@ -80,15 +80,22 @@ def recommend(model, X, n=10, *, client=None, block_size=10_000, exclude_seen=Tr
     directory = None if output is None else _empty_output_directory(output)
     client = get_client() if client is None else client
 
-    # One copy of the model (and of the item ids) per worker, not one per task.
-    model_future, vocabulary_future = client.scatter([model, vocabulary], broadcast=True, hash=False)
+    # One copy of the model (and of the item ids) per worker, not one per task: each worker
+    # fetches it once. Not client.scatter: scattered data is lost for good when the workers
+    # holding it die, whereas a task's result is recomputed from its spec (kept by the
+    # scheduler), so the job survives even when every worker is killed and restarted.
+    job = uuid.uuid4().hex
+    model_future, vocabulary_future = (
+        client.submit(_shared, value, key=f"recsys-recommend-{name}-{job}")
+        for name, value in (("model", model), ("vocabulary", vocabulary))
+    )
     starts = range(0, matrix.shape[0], block_size)
     tasks = [
         client.submit(
             _recommend_block, model_future, matrix[start:start + block_size],
             user_ids[start:start + block_size], vocabulary_future, n, exclude_seen, allowed,
             None if directory is None else str(directory / _SHARD.format(number)),
-            key=f"recsys-recommend-{uuid.uuid4().hex}-{number}",
+            key=f"recsys-recommend-{job}-{number}",
         )
         for number, start in enumerate(starts)
     ]
@@ -137,6 +144,11 @@ def _empty_output_directory(output):
             "remove them or choose another output directory, so that old and new shards never mix."
         )
     return directory
+
+
+def _shared(value):
+    """A task whose result is value: data the other tasks depend on, recomputable if lost."""
+    return value
 
 
 def _recommend_block(model, rows, user_ids, vocabulary, n, exclude_seen, allowed, path):

@@ -104,26 +104,36 @@ def test_recommend_writes_complete_shards(client, data, tmp_path):
         recommend(model, data, n=3, client=client, output=tmp_path / "out")
 
 
-class _KillsItsWorkerOnce(EASE):
-    """EASE whose first recommend call in a worker process kills that process (SIGKILL by PID)."""
+class _KillsItsWorker(EASE):
+    """EASE whose recommend kills its worker process (SIGKILL by PID) once per kill marker.
+
+    A worker claims a marker by creating its file exclusively, so that two workers starting
+    at once never both take the same one: with two markers, both workers of the cluster die
+    and the model they had received is lost with them.
+    """
 
     def recommend(self, X, n=10, exclude_seen=True, items=None):
-        marker = Path(self.kill_marker_)
-        if os.getpid() != self.client_pid_ and not marker.exists():
-            marker.touch()
-            os.kill(os.getpid(), signal.SIGKILL)
+        if os.getpid() != self.client_pid_:
+            for marker in self.kill_markers_:
+                try:
+                    os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+                except FileExistsError:
+                    continue
+                os.kill(os.getpid(), signal.SIGKILL)
         return super().recommend(X, n=n, exclude_seen=exclude_seen, items=items)
 
 
-def test_a_worker_killed_mid_job_leaves_only_complete_shards(client, data, tmp_path):
-    model = _KillsItsWorkerOnce(l2=50.0).fit(data)
-    model.kill_marker_, model.client_pid_ = str(tmp_path / "killed"), os.getpid()
+@pytest.mark.parametrize("kills", [1, 2], ids=["one-worker", "every-worker"])
+def test_killed_workers_mid_job_leave_only_complete_shards(client, data, tmp_path, kills):
+    model = _KillsItsWorker(l2=50.0).fit(data)
+    model.kill_markers_ = [str(tmp_path / f"killed-{number}") for number in range(kills)]
+    model.client_pid_ = os.getpid()
     paths = recommend(model, data, n=3, client=client, block_size=30, output=tmp_path / "out")
-    assert (tmp_path / "killed").exists()  # a worker did die
+    assert all(os.path.exists(marker) for marker in model.kill_markers_)  # the workers did die
     assert sorted(os.listdir(tmp_path / "out")) == [Path(path).name for path in paths]
     expected = EASE(l2=50.0).fit(data).recommend_ids(data, n=3)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "out"), expected)
-    client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the next tests
+    client.wait_for_workers(2, timeout=60)  # the nanny restarts them for the next tests
 
 
 def test_grid_search_on_the_dask_joblib_backend(client, data):
