@@ -70,10 +70,19 @@ class ItemKNN(BaseRecommender):
         self.normalize = normalize
 
     def _fit(self, X):
-        item_vectors = VectorWeighting(self.similarity).fit_transform(X.T.tocsr())
-        self.similarity_ = top_k_similarity(
+        self.similarity_ = self._item_similarity(self._item_vectors(X))
+
+    # The two steps of the fit, apart so that recsys.distributed.ItemKNN runs the second
+    # on blocks of items in other processes and stacks them into the same matrix.
+    def _item_vectors(self, X):
+        """The (reweighted) items x users vectors the similarity is computed on."""
+        return VectorWeighting(self.similarity).fit_transform(X.T.tocsr())
+
+    def _item_similarity(self, item_vectors, rows=None):
+        """The top-k similarity of the items (only the given rows; the others empty)."""
+        return top_k_similarity(
             item_vectors, item_vectors, self.k, similarity=self.similarity, shrink=self.shrink,
-            alpha=self.alpha, normalize=self.normalize, exclude_self=True,
+            alpha=self.alpha, normalize=self.normalize, exclude_self=True, rows=rows,
         )
 
     def _score(self, X):

@@ -83,7 +83,8 @@ class VectorWeighting:
         return self.fit(vectors).transform(vectors)
 
 
-def top_k_product(left, right, k, *, transform_block=None, exclude_diagonal=False, block_rows=None):
+def top_k_product(left, right, k, *, transform_block=None, exclude_diagonal=False, block_rows=None,
+                  rows=None):
     """Keep the k largest positive entries of each row of ``left @ right``.
 
     Only the rows of ``left`` and the columns of ``right`` that store an entry
@@ -109,6 +110,11 @@ def top_k_product(left, right, k, *, transform_block=None, exclude_diagonal=Fals
         Never keep entry (i, i): an item is not its own neighbour.
     block_rows : int, default=None
         Rows of ``left`` in use per block; None bounds a block to 2**24 cells.
+    rows : array-like of int, default=None
+        Compute only these rows of the product; the other rows of the result
+        are empty. Each row's entries do not depend on which other rows are
+        computed, so a product split by ``rows`` over several calls (or
+        processes) and stacked is the product computed at once.
 
     Returns
     -------
@@ -119,8 +125,13 @@ def top_k_product(left, right, k, *, transform_block=None, exclude_diagonal=Fals
     right = sp.csr_matrix(right, dtype=np.float64)
     n_rows, n_columns = left.shape[0], right.shape[1]
     used_rows = np.flatnonzero(np.diff(left.indptr))
-    used_columns = np.unique(right.indices)
-    left, right = left[used_rows], right[:, used_columns]
+    if rows is not None:
+        used_rows = np.intersect1d(used_rows, rows)
+    # A count per column, not np.unique: a sort of every entry would cost 6x more.
+    used_columns = np.flatnonzero(np.bincount(right.indices, minlength=n_columns))
+    left = left[used_rows]
+    if len(used_columns) < n_columns:  # else the copy of right would be right itself
+        right = right[:, used_columns]
     width = min(int(k), len(used_columns))
     if block_rows is None:
         block_rows = default_block_rows(len(used_columns))
@@ -175,7 +186,7 @@ def _safe_divide(numerator, denominator):
 
 
 def top_k_similarity(query, reference, k, *, similarity="cosine", shrink=0.0, alpha=0.5,
-                     normalize=True, exclude_self=False, block_rows=None):
+                     normalize=True, exclude_self=False, block_rows=None, rows=None):
     """The k most similar reference vectors of each query vector, as a sparse matrix.
 
     Both matrices hold one vector per row, already weighted by
@@ -205,6 +216,9 @@ def top_k_similarity(query, reference, k, *, similarity="cosine", shrink=0.0, al
     block_rows : int, default=None
         Query rows per block (see the module docstring); the result does not
         depend on it.
+    rows : array-like of int, default=None
+        Compute only these query vectors' rows (the others are left empty),
+        e.g. one block of items per process: see :func:`top_k_product`.
 
     Returns
     -------
@@ -248,7 +262,7 @@ def top_k_similarity(query, reference, k, *, similarity="cosine", shrink=0.0, al
     else:
         transform_block = None
     return top_k_product(query, reference.T, k, transform_block=transform_block,
-                         exclude_diagonal=exclude_self, block_rows=block_rows)
+                         exclude_diagonal=exclude_self, block_rows=block_rows, rows=rows)
 
 
 def top_n_of_rows(matrix, rows, n):
