@@ -1,7 +1,9 @@
 """SparkALS: Spark MLlib's implicit ALS behind the recsys recommender API (local[2], 127.0.0.1)."""
 
+import json
 import os
 import pickle
+import socket
 import subprocess
 import sys
 
@@ -14,6 +16,7 @@ from sklearn.base import clone
 pytest.importorskip("pyspark")
 
 from recsys.distributed import SparkALS, local_spark_session
+from recsys.distributed._spark_als import explicit_fold_in
 from recsys.factorization import ALS
 from recsys.metrics import ndcg_at_k
 from recsys.testing import contract_data
@@ -60,8 +63,58 @@ def test_fold_in_solves_sparks_own_user_step(fitted, data):
     np.testing.assert_allclose(fitted.fold_in(data), fitted.user_factors_, atol=1e-4)
 
 
-def test_fold_in_of_a_row_without_positives_is_zero(fitted, data):
+@pytest.fixture(scope="module")
+def ratings(data):
+    # Ratings 1..5 on the stored entries: explicit ALS fits these values, not their presence.
+    values = data.astype(np.float32)
+    values.data = 1.0 + np.random.default_rng(0).integers(0, 5, values.nnz).astype(np.float32)
+    return values
+
+
+@pytest.fixture(scope="module")
+def fitted_explicit(spark, ratings):
+    return SparkALS(**{**PARAMS, "regularization": 0.1}, implicit_prefs=False, spark=spark).fit(ratings)
+
+
+def test_explicit_fold_in_solves_sparks_own_user_step(fitted_explicit, fitted, ratings):
+    # Spark's explicit sweep also ends with the users, by the ridge solve on their rated items only.
+    assert fitted_explicit.get_params()["implicit_prefs"] is False
+    np.testing.assert_allclose(fitted_explicit.fold_in(ratings), fitted_explicit.user_factors_, atol=1e-4)
+    assert not np.allclose(fitted_explicit.item_factors_, fitted.item_factors_, atol=1e-2)
+
+
+def test_explicit_scores_are_predicted_ratings(fitted_explicit, ratings):
+    # Fitted on ratings 1..5 by least squares, the model's predictions on the rated entries sit
+    # near them (the implicit model's scores sit in [0, 1], the scale of its preferences).
+    coo = ratings.tocoo()
+    predicted = np.einsum("ij,ij->i", fitted_explicit.user_factors_[coo.row],
+                          fitted_explicit.item_factors_[coo.col])
+    assert abs(predicted.mean() - coo.data.mean()) < 0.5
+    ids, scores = fitted_explicit.recommend(ratings[:5], n=3, exclude_seen=False)
+    np.testing.assert_allclose(
+        scores, np.take_along_axis(fitted_explicit.user_factors_[:5] @ fitted_explicit.item_factors_.T, ids, 1),
+        rtol=1e-5)
+
+
+@pytest.mark.parametrize("regularization", [0.1, 0.0])
+def test_explicit_fold_in_equals_a_per_row_ridge_solve(ratings, regularization):
+    # The batched solve (blocks of rows, as small as one row here) against one lstsq per row.
+    rng = np.random.default_rng(1)
+    item_factors = rng.normal(size=(ratings.shape[1], 8)).astype(np.float32)
+    rows = sp.vstack([ratings[:30], sp.csr_matrix((1, ratings.shape[1])), ratings[30:40]]).tocsr()
+    solved = explicit_fold_in(item_factors, rows, regularization, max_block_bytes=8 * 8 * 8 * 40)
+    for row in range(rows.shape[0]):
+        items, values = rows[row].indices, rows[row].data
+        design = np.vstack([item_factors[items].astype(np.float64),
+                            np.sqrt(regularization * len(items)) * np.eye(8)])
+        target = np.concatenate([values, np.zeros(8)])
+        expected = np.linalg.lstsq(design, target, rcond=None)[0] if len(items) else np.zeros(8)
+        np.testing.assert_allclose(solved[row], expected, atol=1e-4)
+
+
+def test_fold_in_of_a_row_without_positives_is_zero(fitted, fitted_explicit, data):
     assert not fitted.fold_in(sp.csr_matrix((1, data.shape[1]))).any()
+    assert not fitted_explicit.fold_in(sp.csr_matrix((1, data.shape[1]))).any()
 
 
 def test_recommend_shapes_exclusion_and_items(fitted, data):
@@ -98,12 +151,15 @@ def test_fit_on_a_spark_dataframe_equals_fit_on_the_matrix(spark, fitted, data):
         SparkALS(**PARAMS, spark=spark).fit(frame.withColumn("user", frame["user"].cast("string")))
 
 
-def test_save_load_round_trip(fitted, data, tmp_path):
-    with pytest.raises(ValueError, match="parameter spark="):
-        fitted.save(tmp_path / "with-session.npz")  # a session is no JSON value
-    model = pickle.loads(pickle.dumps(fitted))  # the fitted model, its session left out
-    model.save(tmp_path / "model.npz")
+@pytest.mark.parametrize("model", ["fitted", "fitted_explicit"])
+def test_save_with_a_session_set_and_load(request, spark, data, tmp_path, model):
+    fitted = request.getfixturevalue(model)
+    assert fitted.spark is spark  # the session is runtime state: saved as None, kept on the model
+    fitted.save(tmp_path / "model")
+    assert fitted.spark is spark
     loaded = SparkALS.load(tmp_path / "model.npz")
+    assert loaded.spark is None
+    assert loaded.get_params()["implicit_prefs"] == fitted.implicit_prefs
     for left, right in zip(fitted.recommend(data[:20], n=5), loaded.recommend(data[:20], n=5)):
         np.testing.assert_array_equal(left, right)
 
@@ -148,3 +204,49 @@ def test_no_java_gives_an_error_that_says_so(environment):
     assert "cannot start Spark: no Java" in printed
     assert ("JAVA_HOME='/nonexistent' holds no bin/java" in printed if "JAVA_HOME" in environment
             else "no java on PATH" in printed)
+
+
+def _start_in_a_fresh_process(config):
+    """The error text of local_spark_session(config=config) in a new interpreter (one session per process)."""
+    code = ("import sys, json\nfrom recsys.distributed import local_spark_session\n"
+            "try:\n    local_spark_session(config=json.loads(sys.argv[1]))\n"
+            "except RuntimeError as error:\n    print(error)\nelse:\n    print('STARTED')\n")
+    return subprocess.run([sys.executable, "-c", code, json.dumps(config)], capture_output=True, text=True,
+                          env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"}, check=True, timeout=180).stdout
+
+
+@pytest.mark.parametrize(("setting", "service"), [("spark.driver.port", "sparkDriver"),
+                                                  ("spark.blockManager.port", "NettyBlockTransferService")])
+def test_port_in_use_gives_an_error_that_names_it(setting, service):
+    # Spark tries the port and spark.port.maxRetries more (16 by default, which mostly hides a
+    # taken port); with no retries left, the error must name the port, its setting and the fix.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        printed = _start_in_a_fresh_process({setting: port, "spark.port.maxRetries": 0})
+    assert printed.startswith(f"cannot start Spark: port {port} on 127.0.0.1, wanted by Spark's ")
+    assert service in printed and f"{setting}={port}" in printed and "already in use" in printed
+    assert "set " + setting + " to a free port" in printed and "spark.port.maxRetries" in printed
+
+
+def test_num_blocks_and_checkpoint_dir_reach_spark(spark, data, tmp_path, monkeypatch):
+    from pyspark.ml.recommendation import ALS as SparkMLlibALS
+
+    seen = {}
+    original_fit = SparkMLlibALS.fit
+
+    def recording_fit(estimator, frame, *args, **kwargs):
+        seen.update(blocks=(estimator.getNumUserBlocks(), estimator.getNumItemBlocks()),
+                    interval=estimator.getCheckpointInterval())
+        return original_fit(estimator, frame, *args, **kwargs)
+
+    monkeypatch.setattr(SparkMLlibALS, "fit", recording_fit)
+    directory = tmp_path / "checkpoints"
+    model = SparkALS(**{**PARAMS, "n_epochs": 10}, num_blocks=3, checkpoint_dir=str(directory),
+                     spark=spark).fit(data)
+    assert seen == {"blocks": (3, 3), "interval": 10}
+    assert any(path.is_file() for path in directory.rglob("*"))  # the 10th sweep was checkpointed
+    np.testing.assert_allclose(model.fold_in(data), model.user_factors_, atol=1e-4)
+    SparkALS(**PARAMS, spark=spark).fit(data[:50])
+    assert seen == {"blocks": (2, 2), "interval": -1}  # local[2]'s parallelism; no checkpoints
