@@ -27,6 +27,11 @@ class Interactions:
     immutable: every method returns a new object, and the arrays are
     read-only.
 
+    Events built with timestamps (``from_pandas(..., time_col=...)``) also
+    keep ``input_order``, the row of the input each came from: ordering by
+    time breaks ties by it (:meth:`time_order`), so that events of equal
+    time keep the order in which they were given.
+
     Splitters and :meth:`subset` keep the vocabularies, so the train and test
     parts of a split produce matrices of the same shape whose rows and columns
     line up; :meth:`filter` (k-core) drops the users and items it removes.
@@ -61,6 +66,7 @@ class Interactions:
         counts=None,
         user_features=None,
         item_features=None,
+        input_order=None,
     ):
         users = np.asarray(users, dtype=np.int32)
         items = np.asarray(items, dtype=np.int32)
@@ -68,7 +74,8 @@ class Interactions:
         if items.shape[0] != n:
             raise ValueError(f"users has {n} entries but items has {items.shape[0]}.")
         for column_name, column in (("ratings", ratings), ("timestamps", timestamps),
-                                    ("weights", weights), ("counts", counts)):
+                                    ("weights", weights), ("counts", counts),
+                                    ("input_order", input_order)):
             if column is not None and len(column) != n:
                 raise ValueError(f"{column_name} has {len(column)} entries for {n} events.")
         user_ids, item_ids = np.asarray(user_ids), np.asarray(item_ids)
@@ -84,6 +91,7 @@ class Interactions:
         self._timestamps = _frozen(timestamps)
         self._weights = _frozen(None if weights is None else np.asarray(weights, dtype=np.float64))
         self._counts = _frozen(None if counts is None else np.asarray(counts, dtype=np.int64))
+        self._input_order = _frozen(None if input_order is None else np.asarray(input_order, dtype=np.int64))
         self._user_features = user_features
         self._item_features = item_features
 
@@ -164,10 +172,11 @@ class Interactions:
                         "infinite; drop or impute them before building Interactions."
                     )
 
-        frame = df
+        frame, rows = df, None
         if time_col is not None:
             # Time order: "first"/"last" then mean the earliest/latest event.
-            frame = df.iloc[np.argsort(df[time_col].to_numpy(), kind="stable")]
+            rows = np.argsort(df[time_col].to_numpy(), kind="stable")  # the df row of each frame row
+            frame = df.iloc[rows]
         user_codes, user_ids = pd.factorize(frame[user_col], sort=True)
         item_codes, item_ids = pd.factorize(frame[item_col], sort=True)
         values = {}
@@ -188,6 +197,14 @@ class Interactions:
         events = events[by_pair]
         values = {column: merged[by_pair] for column, merged in values.items()}
         timestamps = None if timestamps is None else np.asarray(timestamps)[by_pair]
+        input_order = None
+        if rows is not None:
+            kept = events
+            if counts is not None:
+                # A "sum"/"mean" pair takes the time of its last event, so it stands at that event's row.
+                pair = user_codes.astype(np.int64) * len(item_ids) + item_codes
+                kept = pd.Series(np.arange(len(frame))).groupby(pair).transform("max").to_numpy()[events]
+            input_order = rows[kept]  # events is already in (user, item) order
         return cls(
             user_codes[events],
             item_codes[events],
@@ -199,6 +216,7 @@ class Interactions:
             counts=None if counts is None else counts[by_pair],
             user_features=user_features,
             item_features=item_features,
+            input_order=input_order,
         )
 
     @classmethod
@@ -215,7 +233,8 @@ class Interactions:
         path : str or path
             A parquet file, or a directory whose parquet files (searched
             recursively; names starting with ``.`` or ``_`` are skipped) share
-            one schema.
+            one schema: a shard that lacks a named column, or gives it a type
+            of another kind, raises a ValueError naming the shards.
         user_col, item_col, rating_col, time_col, weight_col, duplicates, dropna
             As in :meth:`from_pandas`.
 
@@ -233,16 +252,11 @@ class Interactions:
         >>> Interactions.from_parquet(folder).n_users
         2
         """
-        import pyarrow.dataset as ds
+        from recsys.datasets._parquet import read_parquet_columns
 
-        dataset = ds.dataset(path, format="parquet")
         named = list(dict.fromkeys(column for column in (user_col, item_col, rating_col, time_col, weight_col)
                                    if column is not None))
-        missing = [column for column in named if column not in dataset.schema.names]
-        if missing:
-            raise KeyError(f"column(s) {missing} are not in the parquet data at {path}; "
-                           f"its columns are {dataset.schema.names}.")
-        return cls.from_pandas(dataset.to_table(columns=named).to_pandas(), user_col, item_col, rating_col,
+        return cls.from_pandas(read_parquet_columns(path, named).to_pandas(), user_col, item_col, rating_col,
                                time_col, weight_col, duplicates, dropna=dropna)
 
     @classmethod
@@ -291,6 +305,8 @@ class Interactions:
     timestamps = property(lambda self: self._timestamps, doc="Timestamp of each event, or None.")
     weights = property(lambda self: self._weights, doc="Implicit weight of each event, or None.")
     counts = property(lambda self: self._counts, doc="Number of merged events per pair, or None.")
+    input_order = property(lambda self: self._input_order,
+                           doc="Row of the input each event came from (built with a time column), or None.")
     user_features = property(lambda self: self._user_features, doc="Side table of users, or None.")
     item_features = property(lambda self: self._item_features, doc="Side table of items, or None.")
 
@@ -303,6 +319,8 @@ class Interactions:
                 f"n_interactions={len(self)}, columns={columns})")
 
     def __eq__(self, other):
+        # input_order is not compared: it only breaks ties in time, and the same events built from
+        # another source (from_csr, a Dask frame) do not know it.
         if not isinstance(other, Interactions):
             return NotImplemented
         names = ("users", "items", "user_ids", "item_ids", "ratings", "timestamps", "weights", "counts")
@@ -315,6 +333,40 @@ class Interactions:
         return True
 
     __hash__ = None
+
+    def time_order(self):
+        """Return the positions of the events ordered by user, then time, ties in input order.
+
+        Events of one user with equal timestamps keep the order of the rows
+        they were built from (``input_order``), or, without it, the order in
+        which this object stores them (by item index).
+
+        Returns
+        -------
+        ndarray of int64 of shape (n_events,)
+
+        Raises
+        ------
+        ValueError
+            When the interactions have no timestamps.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from recsys.datasets import Interactions
+        >>> df = pd.DataFrame({"user": [1, 1, 1], "item": ["c", "b", "a"], "time": [7, 5, 5]})
+        >>> data = Interactions.from_pandas(df, time_col="time")
+        >>> data.item_ids[data.items[data.time_order()]].tolist()  # b and a tie: input order
+        ['b', 'a', 'c']
+        """
+        if self._timestamps is None:
+            raise ValueError("these interactions have no timestamps, so they have no time order; build "
+                             "them with Interactions.from_pandas(..., time_col=...).")
+        times = self._timestamps
+        if times.dtype.kind == "O":  # lexsort does not sort Python objects: sort their ranks
+            times = pd.Series(times).rank(method="dense").to_numpy()
+        ties = np.arange(len(self)) if self._input_order is None else self._input_order
+        return np.lexsort((ties, times, self._users))
 
     def user_index(self, ids):
         """Map original user ids to user indices; -1 for ids not in the vocabulary."""
@@ -387,6 +439,7 @@ class Interactions:
             "timestamps": take(self._timestamps),
             "weights": take(self._weights),
             "counts": take(self._counts),
+            "input_order": take(self._input_order),
             "user_features": self._user_features,
             "item_features": self._item_features,
         }

@@ -27,8 +27,9 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Torc
     """Next-item recommendation with SASRec, trained on time-ordered histories.
 
     ``fit`` takes an :class:`~recsys.datasets.Interactions` with timestamps:
-    each user's events are ordered by time, ties in their order in the
-    ``Interactions`` (which keeps each user's events sorted by item index).
+    each user's events are ordered by time, ties in the order of the rows
+    the ``Interactions`` was built from (its ``input_order``; see
+    :meth:`~recsys.datasets.Interactions.time_order`).
     The model learns to predict each event from the ones before it, on the
     most recent ``max_len + 1`` events of every user with at least two.
 
@@ -388,9 +389,22 @@ def _sortable_times(timestamps):
     return times
 
 
+def _time_order(X):
+    """Positions of X's events by user, then time; ties in the order of the rows X was built from.
+
+    As :meth:`Interactions.time_order`, with the timestamps checked and
+    converted by :func:`_sortable_times`; without ``input_order`` (an
+    Interactions built from a matrix), ties keep X's event order.
+    """
+    times = _sortable_times(X.timestamps)
+    input_order = getattr(X, "input_order", None)
+    ties = np.arange(len(times)) if input_order is None else input_order
+    return np.lexsort((ties, times, X.users))
+
+
 def _time_ordered_histories(X):
-    """Each user's item indices (user index order), by time, ties in event order."""
-    order = np.lexsort((_sortable_times(X.timestamps), X.users))  # stable: ties keep event order
+    """Each user's item indices (user index order), by time, ties in input order (see _time_order)."""
+    order = _time_order(X)
     users, items = np.asarray(X.users)[order], np.asarray(X.items)[order].astype(np.int64)
     bounds = np.searchsorted(users, np.arange(X.n_users + 1))
     return [items[bounds[user]:bounds[user + 1]] for user in range(X.n_users)]

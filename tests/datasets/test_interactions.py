@@ -191,3 +191,56 @@ def test_approximate_describe_rejects_bad_precision(events, precision):
     data = Interactions.from_pandas(events, duplicates="last")
     with pytest.raises(ValueError, match="precision must be an integer from 4 to 18"):
         data.describe(approximate=True, precision=precision)
+
+
+# ---------------------------------------------------------------------- time order, ties in input order
+def test_time_order_breaks_ties_by_input_row():
+    df = pd.DataFrame({"user": ["u", "u", "u", "u", "v"], "item": [9, 3, 5, 1, 3], "time": [2, 1, 1, 0, 1]})
+    data = Interactions.from_pandas(df, time_col="time")
+    # Stored by (user, item); input_order holds each event's row of df.
+    np.testing.assert_array_equal(data.item_ids[data.items], [1, 3, 5, 9, 3])
+    np.testing.assert_array_equal(data.input_order, [3, 1, 2, 0, 4])
+    # 3 and 5 tie at t=1: row 1 (item 3) before row 2 (item 5); reversing the rows reverses them.
+    np.testing.assert_array_equal(data.item_ids[data.items[data.time_order()]], [1, 3, 5, 9, 3])
+    flipped = Interactions.from_pandas(df.iloc[[0, 2, 1, 3, 4]], time_col="time")
+    np.testing.assert_array_equal(flipped.item_ids[flipped.items[flipped.time_order()]], [1, 5, 3, 9, 3])
+    assert flipped == data  # equality compares the events, not the order they were given in
+
+
+def test_input_order_follows_take_subset_and_filter():
+    df = pd.DataFrame({"user": [1, 1, 1, 2, 2], "item": [7, 6, 5, 6, 5], "time": [0, 0, 0, 0, 0]})
+    data = Interactions.from_pandas(df, time_col="time")
+
+    def tied(part):
+        return part.item_ids[part.items[part.time_order()]].tolist()
+
+    assert tied(data) == [7, 6, 5, 6, 5]
+    assert tied(data.take(data.items != data.item_index([6])[0])) == [7, 5, 5]
+    assert tied(data.subset(items=[5, 7])) == [7, 5, 5]
+    assert tied(data.filter(min_item_interactions=2)) == [6, 5, 6, 5]  # item 7 dropped, vocabulary compacted
+
+
+@pytest.mark.parametrize("policy", ["first", "last", "sum", "mean"])
+def test_merged_pairs_stand_at_the_row_of_their_kept_event(policy):
+    # (u, x) repeats at rows 0 and 3; y ties with it at t=1 (row 2).
+    df = pd.DataFrame({"user": ["u"] * 4, "item": ["x", "z", "y", "x"], "time": [1, 0, 1, 1],
+                       "rating": [1.0, 2.0, 3.0, 4.0]})
+    data = Interactions.from_pandas(df, rating_col="rating", time_col="time", duplicates=policy)
+    ordered = data.item_ids[data.items[data.time_order()]].tolist()
+    # "first" keeps row 0 (before y); "last" keeps row 3, and "sum"/"mean" take its time (after y).
+    assert ordered == (["z", "x", "y"] if policy == "first" else ["z", "y", "x"])
+
+
+def test_time_order_without_input_order_or_timestamps():
+    df = pd.DataFrame({"user": [0, 0, 1], "item": [2, 1, 0], "time": [4, 4, 1]})
+    built = Interactions.from_pandas(df, time_col="time")
+    bare = Interactions(built.users, built.items, user_ids=built.user_ids, item_ids=built.item_ids,
+                        timestamps=built.timestamps)
+    assert bare.input_order is None
+    np.testing.assert_array_equal(bare.time_order(), [0, 1, 2])  # ties in storage order (by item)
+    np.testing.assert_array_equal(built.time_order(), [1, 0, 2])
+    assert Interactions.from_pandas(df).input_order is None  # no time column: nothing to break ties of
+    with pytest.raises(ValueError, match="no timestamps"):
+        Interactions.from_pandas(df).time_order()
+    with pytest.raises(ValueError, match="input_order has 1 entries for 3 events"):
+        Interactions(built.users, built.items, user_ids=built.user_ids, item_ids=built.item_ids, input_order=[0])

@@ -105,13 +105,30 @@ def test_interactions_and_sequences_give_the_same_recommendations(data, fitted):
     np.testing.assert_allclose(from_interactions[1], from_sequences[1], rtol=1e-6)
 
 
-def test_histories_are_in_time_order_ties_in_event_order():
+def test_histories_are_in_time_order_ties_in_input_order():
     frame = pd.DataFrame({"user": ["a", "a", "a", "a", "b"], "item": [3, 1, 2, 0, 1], "time": [5, 1, 5, 0, 9]})
     data = Interactions.from_pandas(frame, time_col="time")
     histories = _time_ordered_histories(data)
-    # user a: item 0 (t=0), item 1 (t=1), then items 2 and 3 tie at t=5: event order (by item index).
-    np.testing.assert_array_equal(histories[0], data.item_index([0, 1, 2, 3]))
+    # user a: item 0 (t=0), item 1 (t=1), then items 3 and 2 tie at t=5: in the rows' order, not by item.
+    np.testing.assert_array_equal(histories[0], data.item_index([0, 1, 3, 2]))
     np.testing.assert_array_equal(histories[1], data.item_index([1]))
+    # Reversing the tied rows reverses them in the history; subsets keep the input order.
+    swapped = Interactions.from_pandas(frame.iloc[[2, 1, 0, 3, 4]], time_col="time")
+    np.testing.assert_array_equal(_time_ordered_histories(swapped)[0], data.item_index([0, 1, 2, 3]))
+    np.testing.assert_array_equal(_time_ordered_histories(data.subset(items=[3, 2, 1]))[0],
+                                  data.item_index([1, 3, 2]))
+
+
+def test_fit_reads_ties_in_input_order():
+    """Every user gives items 0, 2, 1, 3 in this row order, with 2 and 1 at the same time: 2 -> 1 -> 3."""
+    rows = np.tile([0, 2, 1, 3], 40)
+    frame = pd.DataFrame({"user": np.repeat(np.arange(40), 4), "item": rows, "time": np.tile([0, 1, 1, 2], 40)})
+    data = Interactions.from_pandas(frame, time_col="time")
+    config = SASRecConfig(hidden_size=16, n_layers=1, n_heads=1, intermediate_size=16, dropout=0.0)
+    model = SequentialRecommender(config, epochs=60, lr=1e-2, validation_fraction=0.0, random_state=0).fit(data)
+    # By item index (the storage order) the tie would read 1 -> 2 and 3 would follow [0, 2].
+    ids, _ = model.recommend([[0, 2]], n=1)
+    assert ids[0, 0] == data.item_index([1])[0]
 
 
 def test_order_matters(fitted):
