@@ -153,13 +153,22 @@ class BaseRecommender(PersistenceMixin, BaseEstimator, ABC):
         scores = np.empty((X.shape[0], n), dtype=np.float64)
         for start in range(0, X.shape[0], block):
             rows = X[start:start + block]
-            block_scores = np.asarray(self._score(rows), dtype=np.float64)
+            block_scores = self._recommend_scores(rows, n, exclude_seen, items, allowed)
             if allowed is not None:
                 block_scores[:, ~allowed] = -np.inf
             block_ids, block_top = top_k(block_scores, n, exclude=rows if exclude_seen else None,
                                          overwrite_scores=True)
             ids[start:start + block], scores[start:start + block] = block_ids, block_top
         return ids, scores
+
+    def _recommend_scores(self, rows, n, exclude_seen, items, allowed):
+        """Dense float64 scores of a block of rows, before :meth:`recommend` blocks items: ``_score``.
+
+        A model whose scores depend on the request (an ensemble fusing its
+        members' top-n lists) overrides it; ``allowed`` is the mask of
+        ``items`` (None: all).
+        """
+        return np.asarray(self._score(rows), dtype=np.float64)
 
     def recommend_ids(self, interactions, users=None, n=10, exclude_seen=True, items=None, *,
                       item_ids=None, unknown_items="error"):

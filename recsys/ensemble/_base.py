@@ -1,6 +1,7 @@
 """What the recommender ensembles share: named members, their weights, score normalisation."""
 
 from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -9,8 +10,7 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 from sklearn.utils.metaestimators import _BaseComposition
 
-from recsys.base import _SCORE_BLOCK_CELLS, BaseRecommender
-from recsys.utils import top_k
+from recsys.base import BaseRecommender
 
 NORMALIZATIONS = ("minmax", "zscore", "rank")
 
@@ -138,7 +138,7 @@ class RecommenderEnsemble(_BaseComposition, BaseRecommender):
 
     # A view of estimators_ by name: not saved, rebuilt after fit and load.
     _derived_attributes = ("named_estimators_",)
-    _fitted_shapes = {"weights_": ("n_members",)}  # checked by load: one weight per fitted member
+    _fitted_shapes: ClassVar[dict] = {"weights_": ("n_members",)}  # checked by load: one weight per fitted member
 
     def _fitted_dimensions(self, state):
         return {"n_members": len(state["estimators_"])}
@@ -151,40 +151,15 @@ class RecommenderEnsemble(_BaseComposition, BaseRecommender):
         """Dense (n_rows, n_items) scores of the ensemble for a block of rows, -inf where blocked."""
         raise NotImplementedError
 
-    def recommend(self, X, n=10, exclude_seen=True, items=None):
-        """Recommend the n items of highest ensemble score to each row of X (fold-in).
+    def _recommend_scores(self, rows, n, exclude_seen, items, allowed):
+        """The ensemble scores of a block of rows; BaseRecommender.recommend ranks them.
 
-        Parameters
-        ----------
-        X : sparse matrix of shape (n_rows, n_items) or Interactions
-            Interactions of the users to recommend to; every member folds them in.
-        n : int, default=10
-        exclude_seen : bool, default=True
-            Never recommend an item stored in the user's row of X.
-        items : array-like of int, default=None
-            Restrict recommendations to these item indices.
-
-        Returns
-        -------
-        ids : ndarray of shape (n_rows, n), int64
-            -1 where fewer than n items could be recommended.
-        scores : ndarray of shape (n_rows, n)
-            Ensemble scores; -inf where the id is -1.
+        The members see the request: the items the user has seen and those
+        outside ``items`` are left out of each member's normalisation or list.
         """
-        X = self._validate_for_recommend(X)
-        allowed = self._allowed_items(n, items)
-        block = max(1, _SCORE_BLOCK_CELLS // max(self.n_items_, 1))
-        ids = np.empty((X.shape[0], n), dtype=np.int64)
-        scores = np.empty((X.shape[0], n), dtype=np.float64)
-        for start in range(0, X.shape[0], block):
-            rows = X[start:start + block]
-            blocked = np.zeros(rows.shape, dtype=bool)
-            if exclude_seen:
-                blocked[rows.nonzero()] = True
-            if allowed is not None:
-                blocked[:, ~allowed] = True
-            block_scores = self._ensemble_scores(rows, blocked, n, exclude_seen, items)
-            block_scores[blocked] = -np.inf
-            ids[start:start + block], scores[start:start + block] = top_k(
-                block_scores, n, overwrite_scores=True)
-        return ids, scores
+        blocked = np.zeros(rows.shape, dtype=bool)
+        if exclude_seen:
+            blocked[rows.nonzero()] = True
+        if allowed is not None:
+            blocked[:, ~allowed] = True
+        return self._ensemble_scores(rows, blocked, n, exclude_seen, items)
