@@ -97,12 +97,19 @@ def load_interactions(
     dtype=None,
     dropna=False,
 ):
-    """Load interactions from a CSV, TSV, ``::``-separated or parquet file.
+    """Load interactions from a CSV, TSV, ``::``-separated or parquet file, or a directory of parquet shards.
+
+    Parquet (a ``.parquet`` file or a directory) is read by
+    :meth:`Interactions.from_parquet`: one pyarrow dataset, projected on the
+    named columns, the shards checked to agree on them.
 
     Parameters
     ----------
     path : path-like
         The file; ``.gz``, ``.bz2`` and ``.xz`` text files are decompressed.
+        A directory is read as parquet shards (searched recursively; names
+        starting with ``.`` or ``_``, such as ``_SUCCESS``, are skipped), as
+        Spark, Dask and pyarrow write them.
     sep : str, default=None
         Column separator. By default ``.parquet`` files are read as parquet,
         ``.csv`` as comma- and ``.tsv``/``.tab`` as tab-separated, and other
@@ -113,7 +120,7 @@ def load_interactions(
     rating_col, time_col : str, default=None
         Optional columns of explicit ratings and timestamps.
     names : list of str, default=None
-        Column names for files without a header line.
+        Column names for text files without a header line.
     duplicates : {"error", "sum", "mean", "last", "first"}, default="error"
         How to merge repeated (user, item) pairs, see
         :meth:`Interactions.from_pandas`.
@@ -123,7 +130,7 @@ def load_interactions(
         Header line as in :func:`pandas.read_csv`; ignored for parquet.
     dtype : type or dict, default=None
         Column types as in :func:`pandas.read_csv`; e.g. ``{"item": str}``
-        keeps leading zeros of ids.
+        keeps leading zeros of ids. Parquet keeps the types it stores.
     dropna : bool, default=False
         Drop the rows missing a user, item, rating, weight or timestamp; by
         default such a row raises a ValueError naming the column.
@@ -141,24 +148,38 @@ def load_interactions(
     >>> data = load_interactions(path, names=["user", "item", "rating"], rating_col="rating")
     >>> data.n_users, data.n_items, len(data)
     (2, 2, 3)
+
+    A directory of parquet shards:
+
+    >>> import pandas as pd
+    >>> shards = pathlib.Path(tempfile.mkdtemp())
+    >>> for part in range(2):
+    ...     pd.DataFrame({"user": [part, 9], "item": ["x", f"y{part}"]}).to_parquet(
+    ...         shards / f"part-{part}.parquet")
+    >>> data = load_interactions(shards)
+    >>> data.n_users, data.n_items, len(data)
+    (3, 3, 4)
     """
     path = Path(path)
+    options = {"user_col": user_col, "item_col": item_col, "rating_col": rating_col,
+               "time_col": time_col, "weight_col": weight_col, "duplicates": duplicates,
+               "dropna": dropna}
+    if path.is_dir() or (path.is_file() and sep is None and _data_suffix(path) == ".parquet"):
+        if names is not None:
+            raise ValueError(f"names= renames the columns of text files; parquet at {path} names its "
+                             "own columns: pass user_col=, item_col=, ... instead.")
+        return Interactions.from_parquet(path, **options)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist or is not a file.")
+        raise FileNotFoundError(f"{path} does not exist; give a file or a directory of parquet shards.")
     wanted = [c for c in (user_col, item_col, rating_col, time_col, weight_col) if c is not None]
-    if sep is None and _data_suffix(path) == ".parquet":
-        frame = pd.read_parquet(path, columns=wanted)
-    else:
-        frame = read_table(path, sep=sep, names=names, header=header, dtype=dtype)
+    frame = read_table(path, sep=sep, names=names, header=header, dtype=dtype)
     missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise KeyError(
             f"{path.name} has no column(s) {missing}; its columns are {list(frame.columns)}. "
             "Pass user_col=/item_col=... naming its columns, or names=[...] when it has no header."
         )
-    return Interactions.from_pandas(frame, user_col=user_col, item_col=item_col,
-                                    rating_col=rating_col, time_col=time_col,
-                                    weight_col=weight_col, duplicates=duplicates, dropna=dropna)
+    return Interactions.from_pandas(frame, **options)
 
 
 # ---------------------------------------------------------------- source parsers
