@@ -45,6 +45,8 @@ def _java_executable():
 _PORT_SETTINGS = {"sparkDriver": "spark.driver.port",
                   "NettyBlockTransferService": "spark.blockManager.port",
                   "SparkUI": "spark.ui.port"}
+#: thread stack of the local JVM (its default, 1 MiB on x86-64 Linux, overflows at 15 ALS sweeps)
+_DRIVER_STACK = "-Xss16m"
 _RETRIES_SPENT = re.compile(r"Service '(?P<service>[^']+)' failed after (?P<retries>\d+) retries "
                             r"\(starting from (?P<port>\d+)\)")
 
@@ -58,6 +60,9 @@ def local_spark_session(n_cores=2, shuffle_partitions=4, config=None):
         Cores of the local master (``local[n_cores]``).
     shuffle_partitions : int, default=4
         ``spark.sql.shuffle.partitions`` (Spark's 200 is far too many for one machine).
+        The JVM also gets a 16 MiB thread stack (``-Xss16m`` in
+        ``spark.driver.extraJavaOptions``): with the default 1 MiB, a fit of
+        15 ALS sweeps without checkpoints overflows it.
     config : dict or None, default=None
         More Spark settings, applied after (and so over) the ones above, e.g.
         ``{"spark.driver.memory": "8g", "spark.driver.port": 7078}``.
@@ -102,6 +107,11 @@ def local_spark_session(n_cores=2, shuffle_partitions=4, config=None):
                 "spark.sql.shuffle.partitions": str(int(shuffle_partitions)),
                 "spark.sql.execution.arrow.pyspark.enabled": "true",
                 **{str(key): str(value) for key, value in (config or {}).items()}}
+    # Serialising ALS's lineage recurses once per level: 15 sweeps overflow the JVM's default
+    # thread stack on a fresh (not yet JIT-compiled) JVM. A JVM option given in config comes
+    # later on the command line, so its own -Xss wins.
+    settings["spark.driver.extraJavaOptions"] = " ".join(
+        filter(None, [_DRIVER_STACK, settings.get("spark.driver.extraJavaOptions", "")]))
     builder = SparkSession.builder.master(f"local[{int(n_cores)}]").appName("recsys")
     for key, value in settings.items():
         builder = builder.config(key, value)
@@ -247,7 +257,8 @@ class SparkALS(FactorRecommender):
         ``setCheckpointDir``), which bounds the lineage of long fits (without
         it, a fit of many sweeps can overflow the JVM's stack when a lost
         partition is recomputed). On a cluster, a directory every executor
-        can write (HDFS, S3, a shared file system).
+        can write (HDFS, S3, a shared file system). A fit whose lineage
+        overflows the JVM's stack raises a RuntimeError that says to set it.
     random_state : int, RandomState instance or None, default=None
         Seed of Spark's initial factors (an int is drawn from it).
     retrieval : None, str or FaissNearestNeighbors, default=None
@@ -414,9 +425,20 @@ class SparkALS(FactorRecommender):
             numItemBlocks=num_blocks, seed=seed, userCol="user", itemCol="item", ratingCol="rating",
             checkpointInterval=10 if self.checkpoint_dir is not None else -1,
         )
-        model = estimator.fit(frame)
-        self.user_factors_ = _factor_matrix(model.userFactors, n_users, self.n_factors)
-        self.item_factors_ = _factor_matrix(model.itemFactors, n_items, self.n_factors)
+        try:
+            model = estimator.fit(frame)
+            self.user_factors_ = _factor_matrix(model.userFactors, n_users, self.n_factors)
+            self.item_factors_ = _factor_matrix(model.itemFactors, n_items, self.n_factors)
+        except Exception as error:
+            if "StackOverflowError" not in str(error):
+                raise
+            raise RuntimeError(
+                f"Spark ran out of JVM stack serialising the lineage of {self.n_epochs} ALS sweeps: set "
+                "checkpoint_dir= (a directory every executor can write) so that Spark cuts the lineage "
+                "every 10 sweeps, or start the session with a larger thread stack "
+                f"(spark.driver.extraJavaOptions / spark.executor.extraJavaOptions={_DRIVER_STACK}, as "
+                "local_spark_session does)."
+            ) from error
 
     def _fold_in(self, X):
         entries = X.astype(np.float32)  # a copy: X is the caller's
