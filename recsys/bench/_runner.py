@@ -7,7 +7,12 @@ such as numba loading its kernels are not charged to the first fold). Peak memor
 untimed pass so that tracing never slows the timed one: it sees every
 allocation made through Python's allocators, numpy arrays included, but not
 memory that C/C++ extensions allocate on their own (faiss indexes, implicit's
-and lightfm's native buffers), so it understates those models.
+and lightfm's native buffers), so it understates those models. On a backend
+that runs jobs in other processes (joblib's, Dask's), both passes of a job run
+in the process that runs it; tracemalloc traces a whole process, so there the
+peak also counts what that process's other threads allocate meanwhile (a Dask
+worker receiving the fold of its next job), and a process must run one job at
+a time for the peak to be the job's.
 
 Each finished (model, fold) is logged at INFO on the ``recsys.bench._runner``
 logger (a child of ``recsys``) with its times and scores; the library never
@@ -281,6 +286,29 @@ def evaluate_fold(spec, params, label, fold, metrics, keep_per_user=False, trace
     )
 
 
+def _evaluate_job(fold, spec, params, label, metrics, keep_per_user, trace_memory):
+    """:func:`evaluate_fold` with the fold first: the argument a backend shares between jobs."""
+    return evaluate_fold(spec, params, label, fold, metrics, keep_per_user, trace_memory)
+
+
+def _run_here(function, shared, jobs):
+    """The backend of ``n_jobs=1``: each job in this process, in order."""
+    for position, (index, args) in enumerate(jobs):
+        yield position, function(shared[index], *args)
+
+
+def _joblib_backend(n_jobs):
+    """A backend running the jobs in n_jobs joblib processes."""
+    def run(function, shared, jobs):
+        from joblib import Parallel, delayed
+
+        results = Parallel(n_jobs=n_jobs, return_as="generator")(
+            delayed(function)(shared[index], *args) for index, args in jobs)
+        yield from enumerate(results)
+
+    return run
+
+
 def _log_finished(result, position, total, n_folds):
     scores = ", ".join(f"{name} {value:.4f}" for name, value in result.metrics.items())
     logger.info("[%d/%d] %s fold %d/%d: fit %.3f s, predict %.3f s, %s", position, total, result.label,
@@ -378,6 +406,7 @@ def run_benchmark(
     trace_memory=True,
     on_skip=None,
     progress=None,
+    backend=None,
 ):
     """Evaluate models on a data set with a protocol.
 
@@ -404,6 +433,15 @@ def run_benchmark(
         ``on_skip(label, reason)`` for each model skipped for a missing dependency.
     progress : callable, default=None
         ``progress(total)`` returning a callable invoked once per finished (model, fold).
+    backend : callable, default=None
+        Where the (model, fold) jobs run: ``backend(function, shared, jobs)``
+        calls ``function(shared[i], *args)`` for every ``(i, args)`` of jobs
+        and yields ``(position in jobs, result)`` pairs as they finish; the
+        shared values are the folds, so that a backend sends each fold once
+        rather than once per model. ``functools.partial(recsys.distributed.map_shared,
+        client=client)`` runs them as Dask tasks. None runs them in this
+        process, or in ``n_jobs`` joblib processes. The results are the same
+        on every backend; times and peak memory are measured where each job ran.
 
     Returns
     -------
@@ -420,6 +458,9 @@ def run_benchmark(
     """
     if protocol not in PROTOCOLS:
         raise ValueError(f"unknown protocol {protocol!r}; choose one of {', '.join(PROTOCOLS)}.")
+    if backend is not None and n_jobs != 1:
+        raise ValueError(f"n_jobs={n_jobs} and a backend: the backend decides where the jobs run; "
+                         "leave n_jobs at 1.")
     task = PROTOCOLS[protocol][0]
     metric_list = parse_metrics(metrics, task)
     if protocol == "leave-last-out-sampled":
@@ -436,21 +477,16 @@ def run_benchmark(
     folds = make_folds(protocol, data, n_folds, random_state)
     logger.info("%d %s fold(s) made in %.1f s; %d model(s) to run on each", len(folds), protocol,
                 time.perf_counter() - started, len(runnable))
-    tasks = [(spec, entry.params, entry.label, fold) for entry, spec in runnable for fold in folds]
-    advance = progress(len(tasks)) if progress is not None else (lambda: None)
-    if n_jobs == 1:
-        finished = (evaluate_fold(spec, params, label, fold, metric_list, keep_per_user, trace_memory)
-                    for spec, params, label, fold in tasks)
-    else:
-        from joblib import Parallel, delayed
-
-        finished = Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(evaluate_fold)(spec, params, label, fold, metric_list, keep_per_user, trace_memory)
-            for spec, params, label, fold in tasks)
-    results = []
-    for result in finished:
-        results.append(result)
-        _log_finished(result, len(results), len(tasks), len(folds))
+    if backend is None:
+        backend = _run_here if n_jobs == 1 else _joblib_backend(n_jobs)
+    jobs = [(fold, (spec, entry.params, entry.label, metric_list, keep_per_user, trace_memory))
+            for entry, spec in runnable for fold in range(len(folds))]
+    advance = progress(len(jobs)) if progress is not None else (lambda: None)
+    # Stored in job order, so that every backend gives the same result whatever order the jobs finish in.
+    results = [None] * len(jobs)
+    for finished, (position, result) in enumerate(backend(_evaluate_job, folds, jobs), start=1):
+        results[position] = result
+        _log_finished(result, finished, len(jobs), len(folds))
         advance()
     metadata_ = {
         "command": command,

@@ -12,6 +12,8 @@ Examples
     recsys-bench run benchmarks/suites/ml100k-topn.toml --folds 3 --output results.json
     recsys-bench run --dataset ml-100k --models pop,random --param random.random_state=1
     recsys-bench run benchmarks/suites/ml100k-topn.toml --baseline pop --output results.md
+    recsys-bench run benchmarks/suites/ml100k-topn.toml --backend dask --workers 2
+    recsys-bench run benchmarks/suites/ml100k-topn.toml --backend dask --scheduler tcp://10.0.0.5:8786
 
 Start-up stays light: the modules imported here pull in neither scikit-learn,
 scipy.stats, numba nor any model package; data sets, models and peers are
@@ -24,12 +26,14 @@ DEBUG lines and the traceback of an error.
 """
 
 import argparse
+import functools
 import json
 import logging
 import os
 import shlex
 import sys
 import traceback
+from contextlib import ExitStack, contextmanager
 
 from rich.console import Console
 from rich.table import Table
@@ -37,7 +41,7 @@ from rich.table import Table
 from recsys.bench import _recommend_command
 from recsys.bench._metrics import DEFAULT_METRICS, parse_metrics
 from recsys.bench._protocols import MIN_FOLDS, PROTOCOLS
-from recsys.bench._registry import list_models
+from recsys.bench._registry import is_importable, list_models
 from recsys.bench._report import (
     check_output_path,
     check_plot_path,
@@ -151,7 +155,8 @@ def build_parser():
         description="Evaluate models on a data set. Times are wall-clock seconds per fold; peak MiB is the "
                     "tracemalloc peak during fit + recommend/predict, measured in a second untimed pass so that "
                     "tracing does not slow the timed one. It sees numpy arrays but not memory "
-                    "that C/C++ extensions allocate themselves (faiss, implicit), so it understates those models.")
+                    "that C/C++ extensions allocate themselves (faiss, implicit), so it understates those models. With "
+                    "--backend dask both passes run on the worker that runs the job, one job per worker process.")
     run.add_argument("suite", nargs="?", help="a suite TOML file (benchmarks/suites/*.toml)")
     run.add_argument("--dataset", help="registered data set (default: synthetic)")
     run.add_argument("--models", help="comma-separated registry names or suite labels (default: pop,random)")
@@ -164,6 +169,15 @@ def build_parser():
     run.add_argument("--folds", type=int, help="number of folds (default: 5)")
     run.add_argument("--seed", type=int, help="seed of the splits (default: 0)")
     run.add_argument("--n-jobs", type=int, default=1, help="parallel (model, fold) pairs; timings become concurrent")
+    run.add_argument("--backend", choices=("local", "dask"), default="local",
+                     help="where the (model, fold) pairs run: here (default), or as Dask tasks, each fold sent "
+                          "once to the cluster; same results, timings concurrent (the distributed extra)")
+    run.add_argument("--scheduler", metavar="ADDRESS",
+                     help="with --backend dask: the scheduler to run on (tcp://host:8786); by default a local "
+                          "cluster of single-threaded worker processes is started and closed by the command")
+    run.add_argument("--workers", type=int, metavar="N",
+                     help="with --backend dask and no --scheduler: worker processes of the local cluster "
+                          "(default: one per core)")
     run.add_argument("--output", help="write the results to FILE.json, FILE.csv or FILE.md")
     run.add_argument("--plot", help="write a PNG bar chart of the first metric")
     run.add_argument("--data-home")
@@ -334,6 +348,7 @@ def _check_run(args, suite):
         raise CommandError(f"--seed {suite.seed!r}: give an integer from 0 to 2**32 - 1.")
     if args.n_jobs == 0:
         raise CommandError("--n-jobs 0: give a positive number of processes, or -1 for one per CPU.")
+    _check_backend(args)
     if args.output:
         check_output_path(args.output)
     if args.plot:
@@ -360,24 +375,93 @@ def _check_run(args, suite):
     return baseline
 
 
+def _check_backend(args):
+    """The mistakes of --backend, --scheduler and --workers, and a missing distributed extra."""
+    if args.backend != "dask":
+        for option, value in (("--scheduler", args.scheduler), ("--workers", args.workers)):
+            if value is not None:
+                raise CommandError(f"{option} sets up the Dask cluster of --backend dask; add --backend dask.")
+        return
+    if not (is_importable("dask") and is_importable("distributed")):
+        raise CommandError('--backend dask needs dask and distributed, from the distributed extra: '
+                           'pip install "recsys[distributed]".')
+    if args.n_jobs != 1:
+        raise CommandError(f"--n-jobs {args.n_jobs} with --backend dask: the cluster's workers run the jobs "
+                           "in parallel; drop --n-jobs (or use --workers N for the local cluster).")
+    if args.workers is not None and args.scheduler is not None:
+        raise CommandError("--workers sizes the local cluster; with --scheduler the workers of that cluster "
+                           "run the jobs. Drop one of them.")
+    if args.workers is not None and args.workers < 1:
+        raise CommandError(f"--workers {args.workers}: give a positive number of worker processes.")
+
+
+@contextmanager
+def _backend(args):
+    """(backend for run_benchmark, its description for the metadata) for the duration of a run."""
+    if args.backend != "dask":
+        yield None, {"name": "local", "n_jobs": args.n_jobs}
+        return
+    from recsys.distributed import dask_client, map_shared
+
+    with ExitStack() as stack:
+        try:
+            client = stack.enter_context(dask_client(args.scheduler, n_workers=args.workers))
+        except OSError as error:
+            if args.scheduler is None:
+                raise
+            raise CommandError(f"--scheduler {args.scheduler}: no Dask scheduler answered ({error}); start one "
+                               "(dask scheduler) and give its address, e.g. tcp://host:8786.") from None
+        threads = _dask_threads(args, client)
+        logger.info("Dask scheduler %s: %d worker(s), %s task thread(s) each", client.scheduler.address,
+                    len(threads), "/".join(str(n) for n in sorted(set(threads.values()))))
+        yield functools.partial(map_shared, client=client), {
+            "name": "dask", "scheduler": args.scheduler or "local cluster", "workers": len(threads),
+            "threads_per_worker": sorted(set(threads.values()))}
+
+
+def _dask_threads(args, client, wait=10):
+    """{worker: task threads} of the cluster, checked for a run: some workers, one thread each if traced."""
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except TimeoutError:
+        raise CommandError(f"--scheduler {args.scheduler}: no worker joined the scheduler in {wait} s; start "
+                           f"some (dask worker {args.scheduler} --nthreads 1).") from None
+    threads = client.nthreads()
+    if not args.no_memory and max(threads.values()) > 1:
+        # tracemalloc traces a whole process: concurrent jobs of one worker would share (and reset) one peak.
+        raise CommandError(f"--scheduler {args.scheduler}: its workers run up to {max(threads.values())} tasks "
+                           "at once in one process, where peak memory cannot be told apart per job; start them "
+                           "with --nthreads 1, or add --no-memory.")
+    return threads
+
+
 def _cmd_run(args, console, argv, progress_console=None):
     suite = _suite_from_args(args)
     # Fail on mistakes now rather than after loading a large data set or fitting for minutes.
     baseline = _check_run(args, suite)
-    try:
-        data = load_data(suite.dataset, args.data_home, download=args.download)
-    except KeyError as error:
-        raise CommandError(error.args[0]) from None
-    data = apply_dataset_options(data, suite.dataset_options)
-    logger.info("%s: %d users, %d items, %d interactions", suite.dataset, data.n_users, data.n_items, len(data))
-    result = run_benchmark(
-        data, list(suite.models), protocol=suite.protocol, metrics=suite.metrics, n_folds=suite.folds,
-        random_state=suite.seed, n_jobs=args.n_jobs, dataset_name=suite.dataset,
-        trace_memory=not args.no_memory,
-        command=shlex.join(["recsys-bench", *argv]),
-        on_skip=lambda label, reason: console.print(f"skipped {label}: {reason}", markup=False),
-        progress=_progress_factory(progress_console),
-    )
+    # Before the data set too: a scheduler that does not answer is a mistake of the command line.
+    with _backend(args) as (backend, backend_description):
+        try:
+            data = load_data(suite.dataset, args.data_home, download=args.download)
+        except KeyError as error:
+            raise CommandError(error.args[0]) from None
+        data = apply_dataset_options(data, suite.dataset_options)
+        logger.info("%s: %d users, %d items, %d interactions", suite.dataset, data.n_users, data.n_items,
+                    len(data))
+        result = run_benchmark(
+            data, list(suite.models), protocol=suite.protocol, metrics=suite.metrics, n_folds=suite.folds,
+            random_state=suite.seed, n_jobs=args.n_jobs, dataset_name=suite.dataset,
+            trace_memory=not args.no_memory,
+            command=shlex.join(["recsys-bench", *argv]),
+            on_skip=lambda label, reason: console.print(f"skipped {label}: {reason}", markup=False),
+            progress=_progress_factory(progress_console),
+            backend=backend,
+        )
+    result.metadata["backend"] = backend_description
+    if backend is not None and result.memory_traced:
+        result.metadata["memory_note"] += (" On --backend dask it is measured in the worker process that ran "
+                                           "the job, so it also counts what that worker's own threads "
+                                           "allocate meanwhile (e.g. receiving the fold of its next job).")
     result.metadata["suite"] = suite.name
     result.metadata["dataset_options"] = suite.dataset_options
     if baseline is not None:
