@@ -44,6 +44,8 @@ class ContentKNN(BaseRecommender):
     nearest_neighbors_ : FaissNearestNeighbors or None
         The index over the item embeddings (not saved by ``save``: rebuilt by ``load``).
     n_items_ : int
+    n_dims_ : int
+        Width of the item embeddings.
 
     Notes
     -----
@@ -66,7 +68,7 @@ class ContentKNN(BaseRecommender):
            [3]])
     """
 
-    _fitted_shapes: ClassVar[dict] = {"item_embeddings_": ("n_items_", "n_dims")}
+    _fitted_shapes: ClassVar[dict] = {"item_embeddings_": ("n_items_", "n_dims_")}
     # the faiss index is rebuilt from item_embeddings_ after load, not saved
     _derived_attributes = ("nearest_neighbors_",)
     _parameter_constraints: ClassVar[dict] = {
@@ -118,6 +120,7 @@ class ContentKNN(BaseRecommender):
         if embeddings.shape[0] != len(texts):
             raise ValueError(f"the embedder returned {embeddings.shape[0]} rows for {len(texts)} texts.")
         self.item_embeddings_ = embeddings
+        self.n_dims_ = int(embeddings.shape[1])
         self._rebuild_derived()
 
     def _rebuild_derived(self):

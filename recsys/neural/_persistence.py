@@ -10,6 +10,8 @@ a second copy of its weights. ``model_.save_pretrained`` stays available for
 the Hugging Face format.
 """
 
+from typing import ClassVar
+
 import numpy as np
 import torch
 
@@ -27,6 +29,8 @@ class TorchModelPersistenceMixin(PersistenceMixin):
 
     _torch_model_class = None
     _derived_attributes = ("model_",)
+    #: fitted arrays (None allowed) whose shape the model config gives: attribute -> config keys, checked by load
+    _config_shaped_attributes: ClassVar[dict] = {}
 
     def save(self, path):
         model = getattr(self, "model_", None)
@@ -51,6 +55,13 @@ class TorchModelPersistenceMixin(PersistenceMixin):
         if "model_weights_" not in vars(self):
             return
         config_values, weights = vars(self).pop("model_config_"), vars(self).pop("model_weights_")
+        for name, keys in self._config_shaped_attributes.items():
+            value = vars(self).get(name)
+            expected = tuple(config_values.get(key) for key in keys)
+            if value is not None and np.shape(value) != expected:
+                raise ValueError(f"cannot load {type(self).__name__}: {name} has shape {np.shape(value)} where "
+                                 f"its model config gives {expected} ({', '.join(keys)}). The file is damaged; "
+                                 "save the model again.")
         model_class = self._torch_model_class
         model = model_class(model_class.config_class.from_dict(config_values))
         state = model.state_dict()

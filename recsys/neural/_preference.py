@@ -11,8 +11,11 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
+from recsys.neural._text import refuse_fine_tuned
+from recsys.utils import PersistenceMixin
 
-class BradleyTerry(BaseEstimator):
+
+class BradleyTerry(PersistenceMixin, BaseEstimator):
     r"""Bradley-Terry reward model: a scalar reward per item or per text, from preference pairs.
 
     Each pair says "a was chosen over b". The model gives every item (or
@@ -63,6 +66,8 @@ class BradleyTerry(BaseEstimator):
     ----------
     items_ : ndarray
         Sorted item ids (items mode).
+    n_items_ : int
+        Number of items (items mode).
     rewards_ : ndarray of shape (n_items,)
         Reward of each of ``items_`` (items mode).
     coef_ : ndarray of shape (n_features,)
@@ -72,6 +77,14 @@ class BradleyTerry(BaseEstimator):
     n_iter_ : int
     loss_ : float
         Final mean pair loss (without the penalty).
+
+    Notes
+    -----
+    ``save``/``load`` (:class:`recsys.utils.PersistenceMixin`) store the
+    rewards or weights without pickle; a text model stores its embedder's
+    parameters, and a :class:`TransformerEmbedder` reloads its encoder from
+    ``model`` on load (a fine-tuned one is refused by ``save``: save the
+    encoder with ``save_pretrained`` and pass that folder as ``model``).
 
     Examples
     --------
@@ -84,6 +97,11 @@ class BradleyTerry(BaseEstimator):
     True
     """
 
+    # items mode fits items_/n_items_/rewards_, texts mode coef_/embedder_ (checked by load)
+    _fitted_shapes: ClassVar[dict] = {"items_": ("n_items_",), "rewards_": ("n_items_",),
+                                      "coef_": ("n_features",)}
+    _fitted_unique = ("items_",)
+    _fitted_optional = ("items_", "rewards_", "coef_")
     _parameter_constraints: ClassVar[dict] = {
         "embedder": [None, HasMethods(["fit", "transform"])],
         "margin": [Interval(Real, 0, None, closed="left")],
@@ -124,6 +142,7 @@ class BradleyTerry(BaseEstimator):
                 raise ValueError("alpha=0 with item rewards leaves them defined only up to a shift and lets an "
                                  "item that always wins diverge: use alpha > 0 (e.g. 1.0).")
             self.items_, codes = np.unique(pairs, return_inverse=True)
+            self.n_items_ = len(self.items_)
             codes = codes.reshape(pairs.shape)
             diff = _OneHotDifference(codes[:, 0], codes[:, 1], len(self.items_))
         else:
@@ -142,6 +161,20 @@ class BradleyTerry(BaseEstimator):
         self.n_iter_ = int(result.nit)
         self.loss_ = float(np.average(-log_expit(diff.apply(result.x) - self.margin), weights=weight))
         return self
+
+    def _fitted_dimensions(self, state):
+        """coef_ has one weight per feature of the (loaded) embedder, for load's checks."""
+        embedder = state.get("embedder_")
+        try:
+            return {} if embedder is None else {"n_features": len(embedder.get_feature_names_out())}
+        except (AttributeError, ValueError):  # an embedder that does not name its outputs: no check
+            return {}
+
+    def save(self, path):
+        refuse_fine_tuned(getattr(self, "embedder_", None), type(self).__name__)
+        return super().save(path)
+
+    save.__doc__ = PersistenceMixin.save.__doc__
 
     def _objective(self, theta, diff, weight):
         gap = diff.apply(theta) - self.margin
@@ -186,6 +219,7 @@ class BradleyTerry(BaseEstimator):
         ndarray of shape (n_pairs, 2)
             Column 1 is P(a preferred to b) = sigmoid(r_a - r_b); column 0 its complement.
         """
+        check_is_fitted(self, "n_iter_")
         pairs = _check_pairs(pairs)
         rewards = self.predict(pairs.reshape(-1)).reshape(-1, 2)
         preferred = expit(rewards[:, 0] - rewards[:, 1])
@@ -193,6 +227,7 @@ class BradleyTerry(BaseEstimator):
 
     def score(self, pairs, y=None):
         """Share of pairs whose first element gets the higher reward (ties count half)."""
+        check_is_fitted(self, "n_iter_")
         rewards = self.predict(_check_pairs(pairs).reshape(-1)).reshape(-1, 2)
         return float(np.mean((rewards[:, 0] > rewards[:, 1]) + 0.5 * (rewards[:, 0] == rewards[:, 1])))
 

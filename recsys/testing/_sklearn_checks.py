@@ -130,6 +130,27 @@ _CLASS_EXPECTED_FAILURES["FeatureWeightedStacking"] = {
                     "not scikit-learn's (recsys/ensemble/_feature_weighted_stacking.py)"),
 }
 
+# ---------------------------------------------------------------- recsys.neural (the neural extra)
+_NOT_PREFERENCE_PAIRS = ("X is (chosen, rejected) pairs of item ids or texts, two columns; the check generates "
+                         "a feature matrix of another width, which fit refuses")
+_CLASS_EXPECTED_FAILURES["BradleyTerry"] = {
+    **dict.fromkeys([
+        "check_fit_score_takes_y", "check_dont_overwrite_parameters", "check_n_features_in_after_fitting",
+        "check_positive_only_tag_during_fit", "check_estimators_dtypes", "check_sample_weights_list",
+        "check_all_zero_sample_weights_error", "check_sample_weight_equivalence_on_dense_data",
+        "check_complex_data", "check_dtype_object", "check_estimators_empty_data_messages",
+        "check_pipeline_consistency", "check_estimators_nan_inf", "check_estimator_sparse_tag",
+        "check_estimator_sparse_array", "check_estimator_sparse_matrix", "check_estimators_pickle",
+        "check_f_contiguous_array_estimator", "check_methods_sample_order_invariance",
+        "check_methods_subset_invariance", "check_fit2d_1sample", "check_fit2d_1feature", "check_dict_unchanged",
+        "check_fit2d_predict1d",
+    ], _NOT_PREFERENCE_PAIRS),
+    "check_fit_idempotent": ("predict gives the reward of each item of a 1-d X (fit's pairs are 2-d); the "
+                             "check predicts on fit's 2-d X"),
+    "check_n_features_in": "X holds item ids or texts, not features: there is no n_features_in_",
+}
+
+
 def expected_failed_checks(estimator):
     """``{check name: reason}`` of the scikit-learn checks ``estimator`` is expected to fail.
 
