@@ -12,10 +12,17 @@ from sklearn.base import clone, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from recsys.base import BaseRecommender
 from recsys.ensemble._base import normalize_scores
+from recsys.ensemble._ranker_state import (
+    SAVED_RANKERS,
+    live_ranker,
+    ranker_library,
+    saved_ranker,
+)
 from recsys.utils import split_rows
 
 _NAMED_RANKERS = ("lambdarank", "xgboost")
@@ -134,7 +141,10 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
     features_ : PairFeatures or None
         Fitted on all of X (its item part).
     ranker_ : estimator
-        The fitted ranker.
+        The fitted ranker. After ``load``, the object that scores as it did
+        (see Notes).
+    ranker_state_ : estimator or None
+        What ``save`` stores of the ranker; None when it has no pickle-free form.
     feature_names_ : ndarray of str
     feature_importances_ : ndarray of shape (n_features,)
         The ranker's own importances (LightGBM: total gain; XGBoost: its
@@ -144,6 +154,20 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         ``n_users``, ``n_pairs``, ``n_positives`` of the labelled lists and
         ``candidate_recall``: the share of hidden items among the candidates.
     n_items_ : int
+
+    Notes
+    -----
+    Saving. ``save``/``load`` (:class:`recsys.utils.PersistenceMixin`, no pickle)
+    store stage one, the scorers, the features and the ranker. The ranker is
+    stored in a form that gives the same scores (:mod:`recsys.ensemble._ranker_state`):
+    the default ``HistGradientBoostingClassifier`` as its trees (loaded as a
+    ``HistGradientBoostingTrees`` with ``predict_proba``), LightGBM models as
+    LightGBM's text model (loaded as a ``lightgbm.Booster``), XGBoost models in
+    XGBoost's format (loaded into the same class), scikit-learn's binary
+    linear classifiers (``LogisticRegression``, ``SGDClassifier``, ...) as
+    their weights (loaded into the same class). Any other ranker (one whose
+    model is private state, such as a ``CalibratedClassifierCV``) makes
+    ``save`` raise a ValueError naming these.
 
     Examples
     --------
@@ -171,6 +195,14 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         "random_state": ["random_state"],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
     }
+
+    # What load checks, besides the nested estimators' own declarations.
+    _fitted_shapes: ClassVar[dict] = {"feature_names_": ("n_features",), "feature_importances_": ("n_features",)}
+    # The fitted ranker is rebuilt from ranker_state_ after load.
+    _derived_attributes = ("ranker_",)
+    # NaN marks unseen users and items in the nested PairFeatures' statistics (declared there too);
+    # named here for recsys.testing.SaveLoadChecks, which reads the saved class's declarations.
+    _fitted_nonfinite = ("features_/user_statistics_", "features_/item_statistics_")
 
     def __init__(self, candidates, n_candidates=100, features=None, scorers=(), ranker=None,
                  validation_size=0.2, fold_in=0.8, cross_fit=None, random_state=None, n_threads=None):
@@ -281,6 +313,7 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         }
         self.feature_names_ = np.asarray(table.columns, dtype=object)
         self.ranker_ = ranker
+        self.ranker_state_ = saved_ranker(ranker)
         with self._ranker_threads():
             self.feature_importances_ = self._importances(table, labels)
         self.candidates_, self.scorers_, self.features_ = self._fit_stage_one(X)
@@ -337,6 +370,43 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
             ).importances_mean
         native = np.clip(np.asarray(native, dtype=np.float64), 0, None)
         return native / native.sum() if native.sum() > 0 else native
+
+    # ------------------------------------------------------------------ save and load
+    def save(self, path):
+        """Save the fitted model to path (``.npz`` added when missing), without pickle.
+
+        Parameters
+        ----------
+        path : str or path-like
+
+        Returns
+        -------
+        path : pathlib.Path
+            The file written.
+
+        Raises
+        ------
+        ValueError
+            When the ranker has no pickle-free form (see Notes in the class
+            description).
+        """
+        check_is_fitted(self)
+        if self.ranker_state_ is None:
+            raise ValueError(
+                f"cannot save this TwoStageRecommender: its ranker {type(self.ranker_).__name__} keeps its fitted "
+                "model in private state that has no pickle-free format. Rankers that save: "
+                f"{SAVED_RANKERS}. Refit with one of them, or refit this model where it is used."
+            )
+        return super().save(path)
+
+    def _rebuild_derived(self):
+        """After load: the ranker that scores candidates, from its saved form."""
+        if "ranker_" in vars(self):
+            return
+        if self.ranker_state_ is None:
+            raise ValueError("cannot load this TwoStageRecommender: the file holds no ranker (ranker_state_ is "
+                             "null). The file is damaged; save the fitted model again.")
+        self.ranker_ = live_ranker(self.ranker_state_)
 
     # ------------------------------------------------------------------ features
     def _candidate_table(self, candidates, scorers, features, rows, n_candidates, exclude_seen, items):
@@ -462,7 +532,7 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         """
         X = self._validate_for_recommend(X)
         self._allowed_items(n, None)
-        module = type(self.ranker_).__module__.split(".")[0]
+        module = ranker_library(self.ranker_)
         if module not in ("lightgbm", "xgboost"):
             raise ValueError(
                 f"feature_contributions needs a LightGBM or XGBoost ranker; this model's ranker is "

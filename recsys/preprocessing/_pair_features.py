@@ -10,13 +10,14 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.preprocessing._rank_kernels import count_greater
+from recsys.utils import PersistenceMixin
 
 # Dense score cells per block of users when models score pairs: as in
 # BaseRecommender.recommend, about 2**24 floats whatever the catalogue.
 _SCORE_BLOCK_CELLS = 2**24
 
 
-class PairFeatures(TransformerMixin, BaseEstimator):
+class PairFeatures(PersistenceMixin, TransformerMixin, BaseEstimator):
     """Features of candidate (user, item) pairs, learned from the interactions given to ``fit``.
 
     ``fit`` takes the training interactions: a DataFrame with one event per
@@ -89,6 +90,13 @@ class PairFeatures(TransformerMixin, BaseEstimator):
     user_ids_, item_ids_ : ndarray
         Users and items of the fit data, sorted.
     models_ : list of (name, fitted estimator)
+    user_statistics_, item_statistics_ : ndarray of shape (n_users + 1, k), (n_items + 1, k')
+        The per-user and per-item statistics, one column per name of
+        ``user_statistic_names_`` / ``item_statistic_names_``; the last row
+        holds the values of an id unseen in fit.
+    matrix_ : csr_matrix
+        The users x items matrix of the fit data, which recommender
+        ``models`` were fitted on and fold in.
     feature_names_out_ : ndarray of str
     n_features_in_ : int
         Number of columns the pairs must hold (2, or 3 with ``time``).
@@ -119,6 +127,15 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         "time_col": [str],
         "exclude_seen": ["boolean"],
     }
+    # What load checks (save/load come from PersistenceMixin): the statistics tables have one
+    # row per user or item plus the unseen one, and NaN there is the documented unknown-id value.
+    _fitted_shapes: ClassVar[dict] = {
+        "user_ids_": ("n_users",), "item_ids_": ("n_items",),
+        "user_statistics_": ("n_users + 1", "n_user_statistics"), "user_statistic_names_": ("n_user_statistics",),
+        "item_statistics_": ("n_items + 1", "n_item_statistics"), "item_statistic_names_": ("n_item_statistics",),
+    }
+    _fitted_unique = ("user_ids_", "item_ids_", "user_statistic_names_", "item_statistic_names_")
+    _fitted_nonfinite = ("user_statistics_", "item_statistics_")
 
     def __init__(self, user_stats=True, item_stats=True, time=True, models=(), *, user_col="user",
                  item_col="item", rating_col="rating", time_col="timestamp", exclude_seen=True):
@@ -158,23 +175,31 @@ class PairFeatures(TransformerMixin, BaseEstimator):
 
         # Each per-user or per-item table ends with the value of an unknown id,
         # so that indexing with code -1 (pandas' "not found") reads it.
-        self._user_table = _group_statistics("user", user_codes, n_users, ratings) if self.user_stats else {}
-        self._item_table = _group_statistics("item", item_codes, n_items, ratings) if self.item_stats else {}
+        user_table = _group_statistics("user", user_codes, n_users, ratings) if self.user_stats else {}
+        item_table = _group_statistics("item", item_codes, n_items, ratings) if self.item_stats else {}
         if self.item_stats:
-            counts = self._item_table["item_count"][:-1]
+            counts = item_table["item_count"][:-1]
             # Rank 1 = most events; ties share the best rank.
             rank = pd.Series(counts).rank(method="min", ascending=False).to_numpy()
-            self._item_table["item_popularity_rank"] = np.append(rank, np.nan)
+            item_table["item_popularity_rank"] = np.append(rank, np.nan)
         if self.time:
             seconds = _as_float_time(times)
-            self._user_table["user_last_time"] = _group_extreme(user_codes, n_users, seconds, np.fmax)
-            self._item_table["item_first_time"] = _group_extreme(item_codes, n_items, seconds, np.fmin)
+            user_table["user_last_time"] = _group_extreme(user_codes, n_users, seconds, np.fmax)
+            item_table["item_first_time"] = _group_extreme(item_codes, n_items, seconds, np.fmin)
+        self.user_statistics_, self.user_statistic_names_ = _stacked(user_table, n_users)
+        self.item_statistics_, self.item_statistic_names_ = _stacked(item_table, n_items)
+        self._rebuild_derived()
 
-        self._matrix = self._model_matrix(X, user_codes, item_codes, n_users, n_items)
+        self.matrix_ = self._model_matrix(X, user_codes, item_codes, n_users, n_items)
         self.models_ = self._fit_models(users, items, ratings)
         self.feature_names_out_ = np.asarray(self._feature_names(), dtype=object)
         self.n_features_in_ = 3 if self.time else 2
         return self
+
+    def _rebuild_derived(self):
+        """The statistics by name (views of the saved tables), after fit and load."""
+        self._user_table = dict(zip(self.user_statistic_names_, self.user_statistics_.T, strict=True))
+        self._item_table = dict(zip(self.item_statistic_names_, self.item_statistics_.T, strict=True))
 
     def _read_events(self, X):
         """(users, items, ratings or None, timestamps or None) of the fit data, validated."""
@@ -258,12 +283,12 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         for name, model in _name_models(self.models):
             model = clone(model)
             if hasattr(model, "recommend"):
-                model.fit(self._matrix, None)
-                n_items = getattr(model, "n_items_", self._matrix.shape[1])
-                if n_items != self._matrix.shape[1]:
+                model.fit(self.matrix_, None)
+                n_items = getattr(model, "n_items_", self.matrix_.shape[1])
+                if n_items != self.matrix_.shape[1]:
                     raise ValueError(
                         f"model {name!r} was fitted on {n_items} items but the fit data has "
-                        f"{self._matrix.shape[1]}; fit it on this data's matrix "
+                        f"{self.matrix_.shape[1]}; fit it on this data's matrix "
                         "(Interactions.from_pandas(df).to_csr()) or pass it unfitted."
                     )
             elif hasattr(model, "predict"):
@@ -362,9 +387,9 @@ class PairFeatures(TransformerMixin, BaseEstimator):
         All users unseen in fit share code -1, and the empty row: they are
         scored once.
         """
-        n_items = self._matrix.shape[1]
+        n_items = self.matrix_.shape[1]
         # One empty row at the end: code -1 selects it.
-        rows = sp.vstack([self._matrix, sp.csr_matrix((1, n_items), dtype=np.float32)], format="csr")
+        rows = sp.vstack([self.matrix_, sp.csr_matrix((1, n_items), dtype=np.float32)], format="csr")
         scores = np.full(len(user_codes), np.nan)
         ranks = np.full(len(user_codes), np.nan)
         for block_users, pairs, local_rows in _user_blocks(user_codes, n_items):
@@ -404,7 +429,7 @@ class PairFeatures(TransformerMixin, BaseEstimator):
             if self.exclude_seen:
                 block_codes = user_codes[first[block_groups]]
                 known = block_codes >= 0
-                seen = self._matrix[block_codes[known]].tocoo()
+                seen = self.matrix_[block_codes[known]].tocoo()
                 dense[np.flatnonzero(known)[seen.row], seen.col] = -np.inf
             ranks[pairs] = count_greater(dense, local_rows, scores[pairs]) + 1
         return scores, ranks
@@ -432,6 +457,14 @@ def _group_statistics(side, codes, n_groups, ratings):
         table[f"{side}_rating_mean"] = np.append(mean, np.nan)
         table[f"{side}_rating_std"] = np.append(std, np.nan)
     return table
+
+
+def _stacked(table, n_groups):
+    """A name -> column table as one (n_groups + 1, n_columns) float64 array and its column names."""
+    names = np.asarray(list(table), dtype=object)
+    if not table:
+        return np.empty((n_groups + 1, 0)), names
+    return np.column_stack([np.asarray(column, dtype=np.float64) for column in table.values()]), names
 
 
 def _group_extreme(codes, n_groups, values, reduce):

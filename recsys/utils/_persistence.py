@@ -123,6 +123,12 @@ def _is_estimator(value):
     return isinstance(value, BaseEstimator)
 
 
+def _holds_estimator(values):
+    """Whether a list or tuple holds an estimator, directly or in a nested list or tuple."""
+    return any(_is_estimator(item) or (isinstance(item, (list, tuple)) and _holds_estimator(item))
+               for item in values)
+
+
 def _is_dtype_like(value):
     return isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic))
 
@@ -202,9 +208,10 @@ def _encode_attribute(owner, key, value, arrays):
     if _is_estimator(value):
         check_is_fitted(value)
         return {"kind": "estimator", **_encode_estimator(value, arrays, f"{key}/")}
-    if isinstance(value, list) and any(_is_estimator(item) for item in value):
-        return {"kind": "list", "items": [_encode_attribute(owner, f"{key}/{i}", item, arrays)
-                                          for i, item in enumerate(value)]}
+    if isinstance(value, (list, tuple)) and _holds_estimator(value):
+        # (name, estimator) pairs too, as scikit-learn's compositions keep them.
+        return {"kind": "list", "tuple": isinstance(value, tuple),
+                "items": [_encode_attribute(owner, f"{key}/{i}", item, arrays) for i, item in enumerate(value)]}
     if isinstance(value, np.ndarray):
         values = value.tolist()
         try:
@@ -289,6 +296,7 @@ def _decode_attribute(described, entries, path, key, header):
     elif kind == "list" and isinstance(described.get("items"), list):
         value = [_decode_attribute(item, entries, path, f"{key}/{i}", header)
                  for i, item in enumerate(described["items"])]
+        value = tuple(value) if described.get("tuple") else value
     elif kind == "object_array":
         try:
             value = np.empty(tuple(described["shape"]), dtype=object)
