@@ -20,6 +20,11 @@ POSITION_ENCODINGS = ("learned", "rope")
 FFN_KINDS = ("dense", "moe")
 LOSSES = ("ce", "bce", "gbce")
 
+#: Sampled losses score every item and pick the sampled ones when there are at most this many items per
+#: negative (one matrix product beats gathering k embedding rows per position up to about 14k items for
+#: k = 256 on one CPU thread, 2026-12-06); above it, and for BCE's single negative, they gather.
+_FULL_SCORES_PER_NEGATIVE = 48
+
 
 def gbce_beta(n_negatives, n_items, t):
     """The exponent gSASRec puts on the positive's sigmoid (Petrov & Macdonald 2023).
@@ -417,8 +422,16 @@ class SASRecModel(PreTrainedModel):
         else:
             negatives = negative_ids[valid]
         embeddings = self.item_embeddings.weight
-        positive_scores = (hidden * embeddings[positives]).sum(-1)
-        negative_scores = torch.einsum("nd,nkd->nk", hidden, embeddings[negatives])
+        if self.config.n_items <= _FULL_SCORES_PER_NEGATIVE * negatives.shape[-1]:
+            # Every item's score by one matrix product, then the sampled columns: the same scores as the
+            # gather below, and on CPU 3-7x faster for gSASRec's 256 negatives among 1,700-3,600 items
+            # (gathering and scattering (positions, k, hidden) embedding rows is memory-bound).
+            scores = hidden @ embeddings.T
+            positive_scores = scores.gather(1, positives[:, None]).squeeze(1)
+            negative_scores = scores.gather(1, negatives)
+        else:
+            positive_scores = (hidden * embeddings[positives]).sum(-1)
+            negative_scores = torch.einsum("nd,nkd->nk", hidden, embeddings[negatives])
         beta = 1.0 if self.config.loss == "bce" else gbce_beta(
             negatives.shape[-1], self.config.n_items, self.config.gbce_t)
         # -log(sigmoid(s+)^beta) - sum log(1 - sigmoid(s-)), per position

@@ -92,3 +92,29 @@ def test_history_records_epoch_seconds():
     model.fit(Interactions.from_pandas(events, time_col="time"))
     assert [record["epoch"] for record in model.history_] == [1, 2]
     assert all(isinstance(record["seconds"], float) and record["seconds"] > 0 for record in model.history_)
+
+
+@pytest.mark.parametrize("loss", ["bce", "gbce"])
+def test_sampled_loss_scores_all_items_or_gathers_with_the_same_result(loss, monkeypatch):
+    """The two ways recommendation_loss scores sampled negatives agree in loss and gradients."""
+    import torch
+
+    from recsys.neural import _sasrec
+    from recsys.neural._sasrec import SASRecModel
+
+    config = SASRecConfig(n_items=40, hidden_size=8, n_layers=1, n_heads=1, intermediate_size=8, max_len=6,
+                          dropout=0.0, loss=loss, n_negatives=4)
+    torch.manual_seed(0)
+    model = SASRecModel(config)
+    ids = torch.randint(0, 41, (3, 6), generator=torch.Generator().manual_seed(1))
+    labels = torch.randint(1, 41, (3, 6), generator=torch.Generator().manual_seed(2))
+    negatives = torch.randint(1, 41, (3, 6, 1 if loss == "bce" else 4), generator=torch.Generator().manual_seed(3))
+    results = []
+    for per_negative in (0, 10**6):  # 0: always gather; 10**6: always score every item
+        monkeypatch.setattr(_sasrec, "_FULL_SCORES_PER_NEGATIVE", per_negative)
+        model.zero_grad()
+        output = model(ids, labels=labels, negative_ids=negatives)
+        output.loss.backward()
+        results.append((output.loss.detach(), model.item_embeddings.weight.grad.clone()))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    torch.testing.assert_close(results[0][1], results[1][1])
