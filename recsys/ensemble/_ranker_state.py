@@ -74,12 +74,23 @@ def live_ranker(saved):
     return saved.ranker()
 
 
-class _SavedModel(BaseEstimator):
+class _RankerForm(BaseEstimator):
+    """What is saved of a ranker; ``model_``, the ranker itself, is kept after fit and rebuilt after load."""
+
+    _derived_attributes = ("model_",)
+
+    def ranker(self):
+        return self.model_
+
+    def _rebuild_derived(self):
+        if "model_" not in vars(self):
+            self.model_ = self._rebuilt()
+
+
+class _SavedModel(_RankerForm):
     """A ranker's model stored as bytes of its library's own format (``model_bytes_``)."""
 
     _fitted_shapes: ClassVar[dict] = {"model_bytes_": ("n_model_bytes_",)}
-    # The library's model, rebuilt from the bytes after load: not saved.
-    _derived_attributes = ("model_",)
 
     def _store(self, data, model):
         self.model_bytes_ = np.frombuffer(bytes(data), dtype=np.uint8).copy()
@@ -87,14 +98,9 @@ class _SavedModel(BaseEstimator):
         self.model_ = model
         return self
 
-    def ranker(self):
-        return self.model_
-
-    def _rebuild_derived(self):
-        if "model_" in vars(self):
-            return
+    def _rebuilt(self):
         try:
-            self.model_ = self._parse(self.model_bytes_.tobytes())
+            return self._parse(self.model_bytes_.tobytes())
         except ImportError:
             raise
         except Exception as error:  # noqa: BLE001 - the library's own error class, whatever it is
@@ -249,7 +255,7 @@ class HistGradientBoostingTrees(ClassifierMixin, BaseEstimator):
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
 
-class LinearClassifierWeights(BaseEstimator):
+class LinearClassifierWeights(_RankerForm):
     """A fitted binary linear classifier of scikit-learn as its weights, loaded into its class.
 
     Its scores depend on ``coef_``, ``intercept_`` and ``classes_`` only
@@ -262,8 +268,6 @@ class LinearClassifierWeights(BaseEstimator):
     _fitted_shapes: ClassVar[dict] = {"coef_": (1, "n_features_in_"), "intercept_": (1,), "classes_": (2,),
                                       "feature_names_in_": ("n_features_in_",)}
     _fitted_optional = ("feature_names_in_",)
-    # The classifier rebuilt from the weights: not saved.
-    _derived_attributes = ("model_",)
     _COPIED = ("coef_", "intercept_", "classes_", "n_features_in_", "feature_names_in_")
 
     def __init__(self, estimator=None):
@@ -286,14 +290,9 @@ class LinearClassifierWeights(BaseEstimator):
         self.model_ = classifier
         return self
 
-    def ranker(self):
-        return self.model_
-
-    def _rebuild_derived(self):
-        if "model_" in vars(self):
-            return
+    def _rebuilt(self):
         model = clone(self.estimator)
         for name in self._COPIED:
             if name in vars(self):
                 setattr(model, name, getattr(self, name))
-        self.model_ = model
+        return model

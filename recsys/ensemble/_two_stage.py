@@ -373,22 +373,9 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
 
     # ------------------------------------------------------------------ save and load
     def save(self, path):
-        """Save the fitted model to path (``.npz`` added when missing), without pickle.
+        """As :meth:`recsys.utils.PersistenceMixin.save`; a ValueError when the ranker has no pickle-free form.
 
-        Parameters
-        ----------
-        path : str or path-like
-
-        Returns
-        -------
-        path : pathlib.Path
-            The file written.
-
-        Raises
-        ------
-        ValueError
-            When the ranker has no pickle-free form (see Notes in the class
-            description).
+        See Notes in the class description for the rankers that save.
         """
         check_is_fitted(self)
         if self.ranker_state_ is None:
