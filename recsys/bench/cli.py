@@ -173,8 +173,9 @@ def build_parser():
                      help="where the (model, fold) pairs run: here (default), or as Dask tasks, each fold sent "
                           "once to the cluster; same results, timings concurrent (the distributed extra)")
     run.add_argument("--scheduler", metavar="ADDRESS",
-                     help="with --backend dask: the scheduler to run on (tcp://host:8786); by default a local "
-                          "cluster of single-threaded worker processes is started and closed by the command")
+                     help="with --backend dask: the scheduler to run on (tcp://host:8786), whose workers have "
+                          "recsys and the models' libraries installed; by default a local cluster of "
+                          "single-threaded worker processes is started and closed by the command")
     run.add_argument("--workers", type=int, metavar="N",
                      help="with --backend dask and no --scheduler: worker processes of the local cluster "
                           "(default: one per core)")

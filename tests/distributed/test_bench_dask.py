@@ -1,6 +1,8 @@
 """recsys-bench run --backend dask: the local run's results from (model, fold) jobs on a Dask cluster."""
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -8,12 +10,22 @@ from pathlib import Path
 import pytest
 
 from recsys.bench import cli, run_benchmark
+from recsys.bench._registry import is_importable
 from recsys.bench._runner import _run_here
 from recsys.datasets import make_interactions
 
 SYNTHETIC_SUITE = str(Path(__file__).resolve().parents[2] / "benchmarks" / "suites" / "synthetic.toml")
 # Measured where each job ran: equal only on the same machine and run.
 COSTS = ("fit_time", "predict_time", "peak_memory")
+
+HAS_DASK = is_importable("dask") and is_importable("distributed")
+needs_dask = pytest.mark.skipif(not HAS_DASK, reason="needs the distributed extra")
+
+if HAS_DASK:
+    import cloudpickle
+
+    # The worker processes cannot import this test module: its functions travel by value.
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
 def run_json(tmp_path, name, *arguments):
@@ -112,6 +124,36 @@ def test_map_shared_gives_every_job_its_shared_value(cluster):
         [divmod(20, 1), divmod(20, 2), divmod(20, 3), divmod(10, 1), divmod(10, 2), divmod(10, 3)]
 
 
+def _double_once_every_worker_died(value, markers, client_pid):
+    """2 x value, after killing its worker process (SIGKILL) once per marker not yet claimed.
+
+    A worker claims a marker by creating its file exclusively, so two workers starting at
+    once never take the same one: with two markers both workers of the cluster die, and the
+    shared values they held with them.
+    """
+    if os.getpid() != client_pid:
+        for marker in markers:
+            try:
+                os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue
+            os.kill(os.getpid(), signal.SIGKILL)
+    return 2 * value
+
+
+@pytest.mark.slow
+def test_jobs_survive_the_death_of_every_worker_holding_the_shared_values(cluster, tmp_path):
+    from recsys.distributed import map_shared
+
+    _, client = cluster
+    markers = [str(tmp_path / f"killed-{number}") for number in range(2)]
+    jobs = [(index, (markers, os.getpid())) for index in (0, 1, 0, 1)]
+    results = dict(map_shared(_double_once_every_worker_died, [3, 4], jobs, client=client))
+    assert all(os.path.exists(marker) for marker in markers)  # both workers did die
+    assert results == {0: 6, 1: 8, 2: 6, 3: 8}
+    client.wait_for_workers(2, timeout=60)  # the nannies restart them for the next tests
+
+
 def test_results_are_kept_in_job_order_whatever_order_the_jobs_finish_in():
     data = make_interactions(150, 40, density=0.1, random_state=0)
 
@@ -130,9 +172,11 @@ def test_results_are_kept_in_job_order_whatever_order_the_jobs_finish_in():
     [
         (["--scheduler", "tcp://127.0.0.1:8786"], "add --backend dask"),
         (["--workers", "2"], "add --backend dask"),
-        (["--backend", "dask", "--workers", "0"], "--workers 0: give a positive number"),
-        (["--backend", "dask", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"], "Drop one of them"),
-        (["--backend", "dask", "--n-jobs", "2"], "--n-jobs 2 with --backend dask"),
+        pytest.param(["--backend", "dask", "--workers", "0"], "--workers 0: give a positive number",
+                     marks=needs_dask),
+        pytest.param(["--backend", "dask", "--workers", "2", "--scheduler", "tcp://127.0.0.1:8786"],
+                     "Drop one of them", marks=needs_dask),
+        pytest.param(["--backend", "dask", "--n-jobs", "2"], "--n-jobs 2 with --backend dask", marks=needs_dask),
     ],
 )
 def test_backend_mistakes_are_reported_before_any_work(monkeypatch, capsys, arguments, message):
