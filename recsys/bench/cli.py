@@ -413,11 +413,12 @@ def _backend(args):
             raise CommandError(f"--scheduler {args.scheduler}: no Dask scheduler answered ({error}); start one "
                                "(dask scheduler) and give its address, e.g. tcp://host:8786.") from None
         threads = _dask_threads(args, client)
+        per_worker = sorted(set(threads.values()))
         logger.info("Dask scheduler %s: %d worker(s), %s task thread(s) each", client.scheduler.address,
-                    len(threads), "/".join(str(n) for n in sorted(set(threads.values()))))
+                    len(threads), "/".join(map(str, per_worker)))
         yield functools.partial(map_shared, client=client), {
             "name": "dask", "scheduler": args.scheduler or "local cluster", "workers": len(threads),
-            "threads_per_worker": sorted(set(threads.values()))}
+            "threads_per_worker": per_worker}
 
 
 def _dask_threads(args, client, wait=10):
