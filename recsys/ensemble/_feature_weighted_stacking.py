@@ -17,7 +17,8 @@ from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.base import DegenerateFitError, UnknownPairsWarning
-from recsys.utils import check_pairs, check_ratings
+from recsys.ensemble._ranker_state import SAVED_BLENDERS, live_model, saved_model
+from recsys.utils import PersistenceMixin, check_pairs, check_ratings
 from recsys.utils._validation import (
     DUPLICATE_POLICIES,
     check_duplicates_policy,
@@ -25,7 +26,8 @@ from recsys.utils._validation import (
 )
 
 # Ridge penalties searched by the default blender (leave-one-out, so the search is nearly free).
-_DEFAULT_ALPHAS = np.logspace(-2, 4, 13)
+# A tuple, not an array: save stores the default blender's parameters as JSON.
+_DEFAULT_ALPHAS = tuple(np.logspace(-2, 4, 13).tolist())
 
 
 def _fit_fold(members, meta_features, X, y, train, test):
@@ -66,7 +68,7 @@ def _fit_meta_features(meta_features, X, y):
     return transformer.fit(X, y)
 
 
-class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
+class FeatureWeightedStacking(PersistenceMixin, RegressorMixin, _BaseComposition):
     """Feature-weighted linear stacking of rating predictors (Sill et al. 2009).
 
     The blend that won the Netflix Prize: the weight of each member varies
@@ -126,10 +128,21 @@ class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
     meta_features_ : transformer or None
         Fitted on all of X.
     final_estimator_ : regressor
+        After ``load``, the object that predicts as it did (see
+        ``final_estimator_state_``).
+    final_estimator_state_ : estimator or None
+        What ``save`` stores of the blender
+        (:mod:`recsys.ensemble._ranker_state`); None when it has no
+        pickle-free form, and ``save`` then raises.
+    feature_mean_, feature_scale_ : ndarray of shape (n_meta_features,)
+        How the meta-features are standardised (``StandardScaler``'s fit);
+        set only with ``meta_features``.
     feature_names_in_blender_ : ndarray of str
         Names of the blender's input columns.
     user_ids_, item_ids_ : ndarray
         Users and items seen in fit.
+    n_users_, n_items_ : int
+        Their numbers.
     global_mean_, rating_min_, rating_max_ : float
 
     Examples
@@ -144,6 +157,19 @@ class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
     >>> blend.fit(X, y).predict(X[:3]).shape
     (3,)
     """
+
+    # save/load (PersistenceMixin): the blender from its saved form, the members by name.
+    _derived_attributes = ("final_estimator_", "named_estimators_")
+    _fitted_shapes: ClassVar[dict] = {
+        "user_ids_": ("n_users_",), "item_ids_": ("n_items_",),
+        "feature_mean_": ("n_meta_features",), "feature_scale_": ("n_meta_features",),
+    }
+    _fitted_unique = ("user_ids_", "item_ids_")
+    _fitted_optional = ("feature_mean_", "feature_scale_")
+    # NaN: a meta-feature missing on every blended pair. The nested PairFeatures' statistics
+    # (declared there) are named for recsys.testing.SaveLoadChecks, which reads this class's.
+    _fitted_nonfinite = ("feature_mean_", "feature_scale_", "meta_features_/user_statistics_",
+                         "meta_features_/item_statistics_")
 
     _parameter_constraints: ClassVar[dict] = {
         "estimators": [list],
@@ -233,6 +259,7 @@ class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
             X, users, items, ratings = _safe_indexing(X, kept), users[kept], items[kept], merged["rating"]
         self.user_ids_ = np.asarray(pd.unique(users))
         self.item_ids_ = np.asarray(pd.unique(items))
+        self.n_users_, self.n_items_ = len(self.user_ids_), len(self.item_ids_)
         self.global_mean_ = float(ratings.mean())
         self.rating_min_, self.rating_max_ = float(ratings.min()), float(ratings.max())
 
@@ -262,16 +289,55 @@ class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
             raise ValueError("cv gave no test fold; the blender needs out-of-fold predictions to learn from.")
 
         self.estimators_ = [clone(member).fit(X, ratings) for member in members]
-        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_)))
         self.meta_features_ = (_fit_meta_features(self.meta_features, X, ratings)
                                if self.meta_features is not None else None)
-        self.scaler_ = StandardScaler().fit(features[blended_rows]) if features is not None else None
+        for name in ("feature_mean_", "feature_scale_"):
+            vars(self).pop(name, None)  # a refit without meta-features must not keep an earlier fit's
+        if features is not None:
+            scaler = StandardScaler().fit(features[blended_rows])
+            self.feature_mean_, self.feature_scale_ = scaler.mean_, scaler.scale_
         self.feature_names_in_blender_ = self._blender_feature_names(names, features)
         blender = self.final_estimator if self.final_estimator is not None else RidgeCV(alphas=_DEFAULT_ALPHAS)
         blender_input = self._blender_input(predictions[blended_rows],
                                             features[blended_rows] if features is not None else None)
         self.final_estimator_ = clone(blender).fit(blender_input, ratings[blended_rows])
+        self.final_estimator_state_ = saved_model(self.final_estimator_)
+        self._rebuild_derived()
         return self
+
+    def _rebuild_derived(self):
+        """The members by name, and after load the blender from its saved form."""
+        if "estimators_" not in vars(self):
+            return  # an unfitted template saved as a parameter
+        names, _ = self._members()
+        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_, strict=True)))
+        if "final_estimator_" not in vars(self):
+            if self.final_estimator_state_ is None:
+                raise ValueError("cannot load this FeatureWeightedStacking: the file holds no blender "
+                                 "(final_estimator_state_ is null). The file is damaged; save the model again.")
+            self.final_estimator_ = live_model(self.final_estimator_state_)
+
+    def save(self, path):
+        """As :meth:`recsys.utils.PersistenceMixin.save`; a ValueError when the blender has no pickle-free form.
+
+        The blenders that save: final_estimator=None (``RidgeCV``) or another
+        scikit-learn linear regressor, a ``HistGradientBoostingRegressor``
+        (identity-link losses), LightGBM and XGBoost regressors.
+        """
+        check_is_fitted(self)
+        if self.final_estimator_state_ is None:
+            raise ValueError(
+                f"cannot save this FeatureWeightedStacking: its blender {type(self.final_estimator_).__name__} "
+                f"keeps its fitted model in private state that has no pickle-free format. Blenders that save: "
+                f"{SAVED_BLENDERS}. Refit with one of them, or refit this model where it is used."
+            )
+        return super().save(path)
+
+    def _standardised(self, features):
+        """The meta-features as the blender saw them: standardised, NaN and inf as 0 (the mean)."""
+        # StandardScaler.transform's arithmetic, so the floats are the same.
+        scaled = (features - self.feature_mean_) / self.feature_scale_
+        return np.nan_to_num(scaled, nan=0.0, posinf=0.0, neginf=0.0)
 
     def _meta_feature_names(self, n_features):
         names = None
@@ -295,7 +361,7 @@ class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
         """[p - mu, f, (p - mu) x f] for FWLS, [p, f] otherwise; f standardised, NaN as its mean."""
         if features is None:
             return predictions - self.global_mean_ if self.feature_weighting else predictions
-        scaled = np.nan_to_num(self.scaler_.transform(features), nan=0.0, posinf=0.0, neginf=0.0)
+        scaled = self._standardised(features)
         if not self.feature_weighting:
             return np.hstack([predictions, scaled])
         centred = predictions - self.global_mean_
@@ -374,7 +440,7 @@ class FeatureWeightedStacking(RegressorMixin, _BaseComposition):
         weights = np.tile(coef[:n_members], (len(check_pairs(X)[0]), 1))
         if self.meta_features_ is not None:
             _, features = self._transform_members(X)
-            scaled = np.nan_to_num(self.scaler_.transform(features), nan=0.0, posinf=0.0, neginf=0.0)
+            scaled = self._standardised(features)
             n_features = scaled.shape[1]
             v = coef[n_members + n_features:].reshape(n_members, n_features)
             weights = weights + scaled @ v.T

@@ -1,27 +1,31 @@
-"""The fitted ranker of a TwoStageRecommender in a form that saves without pickle.
+"""Fitted rankers and blenders of the ensembles in a form that saves without pickle.
 
 ``save`` stores estimators through their parameters and public fitted
-attributes (:mod:`recsys.utils._persistence`). Most rankers keep their model
-elsewhere: scikit-learn's gradient boosting in private tree objects,
-LightGBM and XGBoost in native boosters. :func:`saved_ranker` gives, for a
-fitted ranker, an estimator that holds the same model in arrays, JSON
-values or the library's own model format, and :func:`live_ranker` gives back
-the object that scores the candidates after ``load``:
+attributes (:mod:`recsys.utils._persistence`). Most rankers (of
+``TwoStageRecommender``) and blenders (of ``FeatureWeightedStacking``) keep
+their model elsewhere: scikit-learn's gradient boosting in private tree
+objects, LightGBM and XGBoost in native boosters. :func:`saved_model` gives,
+for a fitted model, an estimator that holds the same model in arrays, JSON
+values or the library's own model format, and :func:`live_model` gives back
+the object that predicts as it did, after ``load``:
 
 - ``HistGradientBoostingClassifier`` (the default ranker; binary, no
-  categorical features): its trees as flat arrays
-  (:class:`HistGradientBoostingTrees`), scored by a numba kernel to the same
-  floats;
+  categorical features) and ``HistGradientBoostingRegressor`` (losses with
+  the identity link): their trees as flat arrays
+  (:class:`HistGradientBoostingTrees`, :class:`HistGradientBoostingRegressorTrees`),
+  scored by a numba kernel to the same floats;
 - LightGBM models (``ranker="lambdarank"``, ``LGBMRanker``,
-  ``LGBMClassifier``): LightGBM's text model, loaded as a ``lightgbm.Booster``;
-- XGBoost models (``ranker="xgboost"``, ``XGBRanker``, ``XGBClassifier``):
-  XGBoost's UBJSON model, loaded into the same wrapper class;
+  ``LGBMClassifier``, ``LGBMRegressor``): LightGBM's text model, predicted
+  with a ``lightgbm.Booster``;
+- XGBoost models (``ranker="xgboost"``, ``XGBRanker``, ``XGBClassifier``,
+  ``XGBRegressor``): XGBoost's UBJSON model, loaded into the same wrapper class;
 - scikit-learn's binary linear classifiers (``LogisticRegression``,
-  ``SGDClassifier``, ``LinearSVC``, ...): their coefficients
-  (:class:`LinearClassifierWeights`), loaded into the same class.
+  ``SGDClassifier``, ``LinearSVC``, ...) and single-output linear
+  regressors (``RidgeCV``, the default blender, ``Ridge``,
+  ``LinearRegression``, ...): their weights, loaded into the same class.
 
-Any other ranker gives None, and ``TwoStageRecommender.save`` then refuses
-with a message naming these choices.
+Any other model gives None, and ``save`` then refuses with a message naming
+these choices.
 """
 
 import tempfile
@@ -30,15 +34,28 @@ from typing import ClassVar
 
 import numpy as np
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    clone,
+    is_classifier,
+    is_regressor,
+)
 
 from recsys.ensemble._tree_kernels import forest_raw_scores
 
-#: How save_ranker's refusal names the rankers that are saved.
+#: How TwoStageRecommender.save's refusal names the rankers that are saved.
 SAVED_RANKERS = (
     "ranker=None or a HistGradientBoostingClassifier without categorical features, 'lambdarank' or any "
     "LightGBM model, 'xgboost' or any XGBoost model, or a scikit-learn linear classifier (LogisticRegression, "
     "SGDClassifier, LinearSVC, ...)"
+)
+#: How FeatureWeightedStacking.save's refusal names the blenders that are saved.
+SAVED_BLENDERS = (
+    "final_estimator=None (RidgeCV) or another scikit-learn linear regressor (Ridge, LinearRegression, ...), "
+    "a HistGradientBoostingRegressor with loss squared_error, absolute_error or quantile, or a LightGBM or "
+    "XGBoost regressor"
 )
 
 
@@ -46,21 +63,28 @@ def _module_root(estimator):
     return type(estimator).__module__.split(".")[0]
 
 
-def saved_ranker(ranker):
-    """An estimator that saves the fitted ranker's model, or None when there is no such form."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
+def saved_model(model):
+    """An estimator that saves a fitted ranker's (or blender's) model, or None when there is no such form."""
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+    )
 
-    if isinstance(ranker, HistGradientBoostingClassifier):
-        try:
-            return HistGradientBoostingTrees().fit(ranker)
-        except ValueError:
-            return None
-    if _module_root(ranker) == "lightgbm":
-        return LightGBMText().fit(ranker)
-    if _module_root(ranker) == "xgboost":
-        return XGBoostModel(wrapper=type(ranker).__name__).fit(ranker)
-    if _module_root(ranker) == "sklearn" and LinearClassifierWeights.holds(ranker):
-        return LinearClassifierWeights().fit(ranker)
+    forests = {HistGradientBoostingClassifier: HistGradientBoostingTrees,
+               HistGradientBoostingRegressor: HistGradientBoostingRegressorTrees}
+    for kind, form in forests.items():
+        if isinstance(model, kind):
+            try:
+                return form().fit(model)
+            except ValueError:
+                return None
+    if _module_root(model) == "lightgbm":
+        return LightGBMText().fit(model)
+    if _module_root(model) == "xgboost":
+        return XGBoostModel(wrapper=type(model).__name__).fit(model)
+    for form in (LinearClassifierWeights, LinearRegressorWeights):
+        if _module_root(model) == "sklearn" and form.holds(model):
+            return form().fit(model)
     return None
 
 
@@ -69,8 +93,8 @@ def ranker_library(ranker):
     return getattr(ranker, "library", None) or _module_root(ranker)
 
 
-def live_ranker(saved):
-    """The object that scores candidates, from what :func:`saved_ranker` gave (after load)."""
+def live_model(saved):
+    """The object that predicts, from what :func:`saved_model` gave (after load)."""
     return saved.ranker()
 
 
@@ -166,59 +190,57 @@ class XGBoostModel(_SavedModel):
         return model
 
 
-class HistGradientBoostingTrees(ClassifierMixin, BaseEstimator):
-    """The trees of a fitted binary ``HistGradientBoostingClassifier`` as flat arrays.
+class _Forest(BaseEstimator):
+    """The trees of a fitted scikit-learn ``HistGradientBoosting*`` model as flat arrays.
 
-    ``predict_proba`` gives the classifier's probabilities to the same
-    floats: the same walk of each tree and the same sum (see
-    :mod:`recsys.ensemble._tree_kernels`), then the logistic function.
-    Built by ``fit(classifier)``; its arrays are checked on load (index
-    ranges, and every child after its node inside its tree, so a walk ends).
+    The raw score is the model's to the same floats: the same walk of each
+    tree and the same sum (see :mod:`recsys.ensemble._tree_kernels`). Built
+    by ``fit(model)``; its arrays are checked on load (index ranges, and
+    every child after its node inside its tree, so a walk ends).
     """
 
     _fitted_shapes: ClassVar[dict] = {
         "feature_": ("n_nodes",), "threshold_": ("n_nodes",), "missing_left_": ("n_nodes",),
         "left_": ("n_nodes",), "right_": ("n_nodes",), "value_": ("n_nodes",), "is_leaf_": ("n_nodes",),
-        "tree_indptr_": ("n_trees + 1",), "baseline_": (1,), "classes_": (2,),
+        "tree_indptr_": ("n_trees + 1",), "baseline_": (1,),
     }
     _fitted_indices: ClassVar[dict] = {"feature_": "n_features_in_", "left_": "n_nodes", "right_": "n_nodes"}
     _fitted_indptrs: ClassVar[dict] = {"tree_indptr_": "value_"}
 
-    def fit(self, classifier):
-        """Take the trees of a fitted binary ``HistGradientBoostingClassifier``.
+    def fit(self, model):
+        """Take the trees of a fitted model with one tree per iteration on numeric features.
 
         Raises
         ------
         ValueError
-            When they are not binary trees on numeric features (multi-class,
-            categorical features), or scikit-learn keeps them differently.
+            When they are not (multi-class, categorical features, a loss
+            whose link is not the identity for a regressor), or scikit-learn
+            keeps them differently.
         """
-        predictors = getattr(classifier, "_predictors", None)
-        if (predictors is None or getattr(classifier, "n_trees_per_iteration_", None) != 1
-                or len(classifier.classes_) != 2 or getattr(classifier, "_preprocessor", None) is not None):
-            raise ValueError("only binary classifiers on numeric features are stored as trees")
+        predictors = getattr(model, "_predictors", None)
+        if (predictors is None or getattr(model, "n_trees_per_iteration_", None) != 1
+                or getattr(model, "_preprocessor", None) is not None or not self._supports(model)):
+            raise ValueError("only one-tree-per-iteration models on numeric features are stored as trees")
         # scikit-learn keeps each tree's nodes in one record array (its TreePredictor.nodes).
         trees = [iteration[0].nodes for iteration in predictors]
         if any(bool(nodes["is_categorical"].any()) for nodes in trees):
             raise ValueError("trees with categorical splits are not stored")
-        forest = self
         sizes = np.array([len(nodes) for nodes in trees], dtype=np.int64)
-        forest.tree_indptr_ = np.concatenate([[0], np.cumsum(sizes)])
-        offset = np.repeat(forest.tree_indptr_[:-1], sizes)
+        self.tree_indptr_ = np.concatenate([[0], np.cumsum(sizes)])
+        offset = np.repeat(self.tree_indptr_[:-1], sizes)
         nodes = np.concatenate(trees)
-        forest.feature_ = nodes["feature_idx"].astype(np.int64)
-        forest.threshold_ = nodes["num_threshold"].astype(np.float64)
-        forest.missing_left_ = nodes["missing_go_to_left"].astype(bool)
-        forest.is_leaf_ = nodes["is_leaf"].astype(bool)
+        self.feature_ = nodes["feature_idx"].astype(np.int64)
+        self.threshold_ = nodes["num_threshold"].astype(np.float64)
+        self.missing_left_ = nodes["missing_go_to_left"].astype(bool)
+        self.is_leaf_ = nodes["is_leaf"].astype(bool)
         # Children as indices into the flat arrays; a leaf points to itself (never followed).
         own = np.arange(len(nodes), dtype=np.int64)
-        forest.left_ = np.where(forest.is_leaf_, own, nodes["left"].astype(np.int64) + offset)
-        forest.right_ = np.where(forest.is_leaf_, own, nodes["right"].astype(np.int64) + offset)
-        forest.value_ = nodes["value"].astype(np.float64)
-        forest.baseline_ = np.asarray(classifier._baseline_prediction, dtype=np.float64).reshape(1)
-        forest.classes_ = np.asarray(classifier.classes_)
-        forest.n_features_in_ = int(classifier.n_features_in_)
-        return forest
+        self.left_ = np.where(self.is_leaf_, own, nodes["left"].astype(np.int64) + offset)
+        self.right_ = np.where(self.is_leaf_, own, nodes["right"].astype(np.int64) + offset)
+        self.value_ = nodes["value"].astype(np.float64)
+        self.baseline_ = np.asarray(model._baseline_prediction, dtype=np.float64).reshape(1)
+        self.n_features_in_ = int(model.n_features_in_)
+        return self
 
     def _rebuild_derived(self):
         """Refuse trees a walk could loop in: each child must come after its node, inside its tree."""
@@ -238,11 +260,28 @@ class HistGradientBoostingTrees(ClassifierMixin, BaseEstimator):
     def ranker(self):
         return self
 
-    def decision_function(self, X):
-        """Raw score (log-odds of class ``classes_[1]``) of each row."""
+    def _raw_scores(self, X):
         return forest_raw_scores(np.asarray(X, dtype=np.float64), self.feature_, self.threshold_,
                                  self.missing_left_, self.left_, self.right_, self.value_, self.is_leaf_,
                                  self.tree_indptr_, self.baseline_[0])
+
+
+class HistGradientBoostingTrees(ClassifierMixin, _Forest):
+    """The trees of a fitted binary ``HistGradientBoostingClassifier``; its ``predict_proba`` to the float."""
+
+    _fitted_shapes: ClassVar[dict] = {"classes_": (2,)}
+
+    def _supports(self, classifier):
+        return len(classifier.classes_) == 2
+
+    def fit(self, classifier):
+        super().fit(classifier)
+        self.classes_ = np.asarray(classifier.classes_)
+        return self
+
+    def decision_function(self, X):
+        """Raw score (log-odds of class ``classes_[1]``) of each row."""
+        return self._raw_scores(X)
 
     def predict_proba(self, X):
         """Probabilities of ``classes_``, shape (n_rows, 2), as the classifier's ``predict_proba``."""
@@ -255,23 +294,44 @@ class HistGradientBoostingTrees(ClassifierMixin, BaseEstimator):
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
 
-class LinearClassifierWeights(_RankerForm):
-    """A fitted binary linear classifier of scikit-learn as its weights, loaded into its class.
+class _LinearWeights(_RankerForm):
+    """A fitted linear model of scikit-learn as its weights, loaded into its class.
 
-    Its scores depend on ``coef_``, ``intercept_`` and ``classes_`` only
-    (``decision_function`` is ``X @ coef_.T + intercept_``, ``predict_proba``
-    a function of it), so these, with the feature count and names that the
-    input checks read, make the same classifier. ``estimator`` is the
-    unfitted classifier (its parameters), saved as a parameter.
+    Its predictions depend on ``coef_`` and ``intercept_`` (and ``classes_``
+    for a classifier) only: ``decision_function`` or ``predict`` is
+    ``X @ coef_.T + intercept_``. These, with the feature count and names
+    that the input checks read, make the same model. ``estimator`` is the
+    unfitted model (its parameters), saved as a parameter.
     """
 
-    _fitted_shapes: ClassVar[dict] = {"coef_": (1, "n_features_in_"), "intercept_": (1,), "classes_": (2,),
-                                      "feature_names_in_": ("n_features_in_",)}
     _fitted_optional = ("feature_names_in_",)
     _COPIED = ("coef_", "intercept_", "classes_", "n_features_in_", "feature_names_in_")
 
     def __init__(self, estimator=None):
         self.estimator = estimator
+
+    def fit(self, model):
+        """Take the weights of a fitted model (see ``holds``)."""
+        self.estimator = clone(model)
+        for name in self._COPIED:
+            if hasattr(model, name):
+                setattr(self, name, getattr(model, name))
+        self.model_ = model
+        return self
+
+    def _rebuilt(self):
+        model = clone(self.estimator)
+        for name in self._COPIED:
+            if name in vars(self):
+                setattr(model, name, getattr(self, name))
+        return model
+
+
+class LinearClassifierWeights(_LinearWeights):
+    """A fitted binary linear classifier (``LogisticRegression``, ``SGDClassifier``, ``LinearSVC``, ...)."""
+
+    _fitted_shapes: ClassVar[dict] = {"coef_": (1, "n_features_in_"), "intercept_": (1,), "classes_": (2,),
+                                      "feature_names_in_": ("n_features_in_",)}
 
     @staticmethod
     def holds(classifier):
@@ -281,18 +341,28 @@ class LinearClassifierWeights(_RankerForm):
                 and isinstance(coef, np.ndarray) and coef.shape == (1, getattr(classifier, "n_features_in_", -1))
                 and np.shape(intercept) == (1,) and len(classifier.classes_) == 2)
 
-    def fit(self, classifier):
-        """Take the weights of a fitted classifier (see :meth:`holds`)."""
-        self.estimator = clone(classifier)
-        for name in self._COPIED:
-            if hasattr(classifier, name):
-                setattr(self, name, getattr(classifier, name))
-        self.model_ = classifier
-        return self
 
-    def _rebuilt(self):
-        model = clone(self.estimator)
-        for name in self._COPIED:
-            if name in vars(self):
-                setattr(model, name, getattr(self, name))
-        return model
+class LinearRegressorWeights(_LinearWeights):
+    """A fitted single-output linear regressor (``Ridge``, ``RidgeCV``, ``LinearRegression``, ...)."""
+
+    _fitted_shapes: ClassVar[dict] = {"coef_": ("n_features_in_",), "feature_names_in_": ("n_features_in_",)}
+
+    @staticmethod
+    def holds(regressor):
+        """Whether regressor is a fitted single-output linear regressor these weights describe."""
+        coef = getattr(regressor, "coef_", None)
+        return (is_regressor(regressor) and isinstance(coef, np.ndarray)
+                and coef.shape == (getattr(regressor, "n_features_in_", -1),)
+                and np.ndim(getattr(regressor, "intercept_", None)) == 0)
+
+
+class HistGradientBoostingRegressorTrees(RegressorMixin, _Forest):
+    """The trees of a fitted ``HistGradientBoostingRegressor`` whose loss has the identity link; its ``predict``."""
+
+    _IDENTITY_LINK_LOSSES = ("squared_error", "absolute_error", "quantile")
+
+    def _supports(self, regressor):
+        return regressor.loss in self._IDENTITY_LINK_LOSSES
+
+    def predict(self, X):
+        return self._raw_scores(X)

@@ -19,9 +19,9 @@ from recsys.base import BaseRecommender
 from recsys.ensemble._base import normalize_scores
 from recsys.ensemble._ranker_state import (
     SAVED_RANKERS,
-    live_ranker,
+    live_model,
     ranker_library,
-    saved_ranker,
+    saved_model,
 )
 from recsys.utils import split_rows
 
@@ -313,7 +313,7 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         }
         self.feature_names_ = np.asarray(table.columns, dtype=object)
         self.ranker_ = ranker
-        self.ranker_state_ = saved_ranker(ranker)
+        self.ranker_state_ = saved_model(ranker)
         with self._ranker_threads():
             self.feature_importances_ = self._importances(table, labels)
         self.candidates_, self.scorers_, self.features_ = self._fit_stage_one(X)
@@ -388,12 +388,12 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
 
     def _rebuild_derived(self):
         """After load: the ranker that scores candidates, from its saved form."""
-        if "ranker_" in vars(self):
-            return
+        if "ranker_" in vars(self) or "feature_names_" not in vars(self):
+            return  # fitted here, or an unfitted template saved as a parameter
         if self.ranker_state_ is None:
             raise ValueError("cannot load this TwoStageRecommender: the file holds no ranker (ranker_state_ is "
                              "null). The file is damaged; save the fitted model again.")
-        self.ranker_ = live_ranker(self.ranker_state_)
+        self.ranker_ = live_model(self.ranker_state_)
 
     # ------------------------------------------------------------------ features
     def _candidate_table(self, candidates, scorers, features, rows, n_candidates, exclude_seen, items):

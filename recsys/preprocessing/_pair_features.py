@@ -198,6 +198,8 @@ class PairFeatures(PersistenceMixin, TransformerMixin, BaseEstimator):
 
     def _rebuild_derived(self):
         """The statistics by name (views of the saved tables), after fit and load."""
+        if "user_statistics_" not in vars(self):
+            return  # unfitted: a template saved as a parameter (meta_features=PairFeatures())
         self._user_table = dict(zip(self.user_statistic_names_, self.user_statistics_.T, strict=True))
         self._item_table = dict(zip(self.item_statistic_names_, self.item_statistics_.T, strict=True))
 

@@ -21,7 +21,7 @@ from recsys.base import BaseRatingPredictor, UnknownPairsWarning
 from recsys.ensemble import FeatureWeightedStacking, WeightedHybrid
 from recsys.factorization import BaselineOnly, BiasedMF
 from recsys.neighbors import KNNBaseline, SlopeOne
-from recsys.testing import RatingPredictorContract, rating_contract_data
+from recsys.testing import RatingPredictorContract, SaveLoadChecks, rating_contract_data
 from recsys.testing._sklearn_checks import RATING_PREDICTOR_EXPECTED_FAILURES
 
 
@@ -47,7 +47,7 @@ _BLEND_EXPECTED_FAILURES = {
 }
 
 
-class TestFeatureWeightedStackingContract(RatingPredictorContract):
+class TestFeatureWeightedStackingContract(RatingPredictorContract, SaveLoadChecks):
     sklearn_expected_failures: ClassVar[dict] = _BLEND_EXPECTED_FAILURES
 
     def make_estimator(self):
@@ -55,7 +55,7 @@ class TestFeatureWeightedStackingContract(RatingPredictorContract):
 
 
 @pytest.mark.slow
-class TestGradientBoostedBlenderContract(RatingPredictorContract):
+class TestGradientBoostedBlenderContract(RatingPredictorContract, SaveLoadChecks):
     sklearn_expected_failures: ClassVar[dict] = _BLEND_EXPECTED_FAILURES
 
     def make_estimator(self):
@@ -147,7 +147,7 @@ def test_blend_weights_are_linear_in_the_meta_features(data, user_item_stats):
     assert list(weights.columns) == ["baseline", "mf", "slope"]
     # Rebuild the prediction from the weights: b + sum_m weight_m (p_m - mu) + sum_j c_j f_j.
     predictions = np.column_stack([member.predict(X[:50]) for member in blend.estimators_])
-    scaled = blend.scaler_.transform(blend.meta_features_.transform(X[:50]))
+    scaled = (blend.meta_features_.transform(X[:50]) - blend.feature_mean_) / blend.feature_scale_
     coef = blend.final_estimator_.coef_
     rebuilt = (blend.final_estimator_.intercept_
                + ((predictions - blend.global_mean_) * weights.to_numpy()).sum(axis=1)
@@ -247,6 +247,6 @@ def test_pair_features_get_the_ratings_of_each_training_fold(data):
                                        means.loc[X["user"].iloc[:30]].to_numpy())
         else:
             # Seven columns: counts, rating statistics and popularity rank, not counts alone.
-            assert blend.scaler_.n_features_in_ == 7
+            assert blend.feature_mean_.shape == (7,)
         assert "rating" not in X.columns  # the caller's frame is untouched
         assert np.isfinite(blend.predict(X.iloc[:20])).all()
