@@ -118,3 +118,24 @@ def test_sampled_loss_scores_all_items_or_gathers_with_the_same_result(loss, mon
         results.append((output.loss.detach(), model.item_embeddings.weight.grad.clone()))
     torch.testing.assert_close(results[0][0], results[1][0])
     torch.testing.assert_close(results[0][1], results[1][1])
+
+
+def test_recommend_in_blocks_gives_what_one_block_gives(monkeypatch):
+    """recommend ranks a block of histories at a time (bounded memory); blocks change nothing."""
+    from recsys.neural import _sequential
+
+    rng = np.random.default_rng(0)
+    items = np.concatenate([rng.choice(30, size=6, replace=False) for _ in range(50)])
+    events = pd.DataFrame({"user": np.repeat(np.arange(50), 6), "item": items,
+                           "time": np.tile(np.arange(6), 50)})
+    data = Interactions.from_pandas(events, time_col="time")
+    config = SASRecConfig(hidden_size=8, n_layers=1, n_heads=1, intermediate_size=8, max_len=8)
+    model = SequentialRecommender(config, epochs=1, batch_size=8, validation_fraction=0.0, random_state=0,
+                                  device="cpu").fit(data)
+    results = []
+    for block_values in (1, 2**22):  # 1: blocks of batch_size (8) histories; 2**22: one block of all 50
+        monkeypatch.setattr(_sequential, "_SCORE_BLOCK_VALUES", block_values)
+        results.append((model.recommend(data, n=5), model.recommend(data, n=5, temperature=1.0, random_state=3)))
+    for (ids_a, scores_a), (ids_b, scores_b) in zip(*results, strict=True):
+        np.testing.assert_array_equal(ids_a, ids_b)
+        np.testing.assert_allclose(scores_a, scores_b)
