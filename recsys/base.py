@@ -449,6 +449,22 @@ def _check_array_like_sklearn(X):
                        ensure_min_samples=1, ensure_min_features=1, input_name="X")
 
 
+def merge_rating_duplicates(users, items, user_codes, item_codes, ratings, duplicates):
+    """The rows kept of fit's (user, item) pairs under a ``duplicates`` policy, and their ratings.
+
+    A repeated pair under ``"error"`` raises naming the pair and the fit
+    keyword that merges it; rating predictors and their blends share it.
+    """
+    kept, merged, _, _ = merge_duplicate_pairs(
+        user_codes, item_codes, duplicates, values={"rating": ratings},
+        # tolist() gives plain Python ids, so the message reads 1, not np.int64(1).
+        describe_pair=lambda row: (users[[row]].tolist()[0], items[[row]].tolist()[0]), name="X",
+        how_to_merge=(f"pass fit(X, y, duplicates=...) with one of {DUPLICATE_POLICIES[1:]} "
+                      "to say how to merge their ratings (e.g. 'mean')."),
+    )
+    return kept, merged["rating"]
+
+
 class UnknownItemsWarning(UserWarning):
     """Warned when events on items a recommender was not fitted on are left out of histories."""
 
@@ -529,13 +545,8 @@ class BaseRatingPredictor(PersistenceMixin, RegressorMixin, BaseEstimator, ABC):
         ratings = check_ratings(y, len(users))
         user_codes, self.user_ids_ = pd.factorize(users, sort=True)
         item_codes, self.item_ids_ = pd.factorize(items, sort=True)
-        kept, merged, _, _ = merge_duplicate_pairs(
-            user_codes, item_codes, duplicates, values={"rating": ratings},
-            describe_pair=lambda row: (users[[row]].tolist()[0], items[[row]].tolist()[0]), name="X",
-            how_to_merge=(f"pass fit(X, y, duplicates=...) with one of {DUPLICATE_POLICIES[1:]} "
-                          "to say how to merge their ratings (e.g. 'mean')."),
-        )
-        user_codes, item_codes, ratings = user_codes[kept], item_codes[kept], merged["rating"]
+        kept, ratings = merge_rating_duplicates(users, items, user_codes, item_codes, ratings, duplicates)
+        user_codes, item_codes = user_codes[kept], item_codes[kept]
         self.n_users_, self.n_items_ = len(self.user_ids_), len(self.item_ids_)
         self.global_mean_ = float(ratings.mean())
         self.rating_min_, self.rating_max_ = float(ratings.min()), float(ratings.max())

@@ -334,9 +334,7 @@ def load_movielens(variant="100k", data_home=None, download=True, verify="auto")
         unpack; see :func:`get_data_home`.
     download : bool, default=True
     verify : {"auto", True, False}, default="auto"
-        How present files are checked against the registry's SHA-256, see
-        :func:`fetch_dataset`: hashed once and then trusted while their size
-        and modification time are unchanged, hashed every time, or not at all.
+        How present files are checked, as in :func:`load_dataset`.
 
     Returns
     -------
@@ -366,9 +364,7 @@ def load_movietweetings(snapshot="100k", data_home=None, download=True, verify="
     data_home : path-like, default=None
     download : bool, default=True
     verify : {"auto", True, False}, default="auto"
-        How present files are checked against the registry's SHA-256, see
-        :func:`fetch_dataset`: hashed once and then trusted while their size
-        and modification time are unchanged, hashed every time, or not at all.
+        How present files are checked, as in :func:`load_dataset`.
 
     Returns
     -------
@@ -396,9 +392,7 @@ def load_lastfm(variant="hetrec-2k", data_home=None, download=True, verify="auto
     data_home : path-like, default=None
     download : bool, default=True
     verify : {"auto", True, False}, default="auto"
-        How present files are checked against the registry's SHA-256, see
-        :func:`fetch_dataset`: hashed once and then trusted while their size
-        and modification time are unchanged, hashed every time, or not at all.
+        How present files are checked, as in :func:`load_dataset`.
 
     Returns
     -------

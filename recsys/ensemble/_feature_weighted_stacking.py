@@ -16,14 +16,10 @@ from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted
 
-from recsys.base import DegenerateFitError, UnknownPairsWarning
+from recsys.base import DegenerateFitError, UnknownPairsWarning, merge_rating_duplicates
 from recsys.ensemble._ranker_state import SAVED_BLENDERS, live_model, saved_model
 from recsys.utils import PersistenceMixin, check_pairs, check_ratings
-from recsys.utils._validation import (
-    DUPLICATE_POLICIES,
-    check_duplicates_policy,
-    merge_duplicate_pairs,
-)
+from recsys.utils._validation import check_duplicates_policy
 
 # Ridge penalties searched by the default blender (leave-one-out, so the search is nearly free).
 # A tuple, not an array: save stores the default blender's parameters as JSON.
@@ -249,14 +245,10 @@ class FeatureWeightedStacking(PersistenceMixin, RegressorMixin, _BaseComposition
         names, members = self._members()
         users, items = check_pairs(X)
         ratings = check_ratings(y, len(users))
-        kept, merged, _, _ = merge_duplicate_pairs(
-            pd.factorize(users)[0], pd.factorize(items)[0], duplicates, values={"rating": ratings},
-            describe_pair=lambda row: (users[row], items[row]), name="X",
-            how_to_merge=(f"pass fit(X, y, duplicates=...) with one of {DUPLICATE_POLICIES[1:]} "
-                          "to say how to merge their ratings (e.g. 'mean')."),
-        )
+        kept, merged = merge_rating_duplicates(users, items, pd.factorize(users)[0], pd.factorize(items)[0],
+                                               ratings, duplicates)
         if len(kept) < len(users):
-            X, users, items, ratings = _safe_indexing(X, kept), users[kept], items[kept], merged["rating"]
+            X, users, items, ratings = _safe_indexing(X, kept), users[kept], items[kept], merged
         self.user_ids_ = np.asarray(pd.unique(users))
         self.item_ids_ = np.asarray(pd.unique(items))
         self.n_users_, self.n_items_ = len(self.user_ids_), len(self.item_ids_)
