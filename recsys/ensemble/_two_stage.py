@@ -1,7 +1,7 @@
 """TwoStageRecommender: retrieve candidates with one recommender, rerank them with a learned model."""
 
 import inspect
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -23,7 +23,7 @@ from recsys.ensemble._ranker_state import (
     ranker_library,
     saved_model,
 )
-from recsys.utils import split_rows
+from recsys.utils import numba_threads, split_rows
 
 _NAMED_RANKERS = ("lambdarank", "xgboost")
 #: rows of labelled candidates used to estimate permutation importances when the ranker has none
@@ -129,7 +129,8 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
         that take a seed.
     n_threads : int or None, default=None
         OpenMP threads of the ranker's fit and predict (scikit-learn's
-        gradient boosting, LightGBM, XGBoost); None leaves the libraries'
+        gradient boosting, LightGBM, XGBoost, and the tree kernel of a
+        loaded default ranker); None leaves the libraries'
         defaults (all cores). On a machine shared with other jobs, 1 avoids
         the slowdown of OpenMP threads waiting for busy cores.
 
@@ -441,7 +442,11 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
     def _ranker_threads(self):
         if self.n_threads is None:
             return nullcontext()
-        return threadpool_limits(limits=self.n_threads, user_api="openmp")
+        limits = ExitStack()
+        limits.enter_context(threadpool_limits(limits=self.n_threads, user_api="openmp"))
+        # A loaded default ranker scores with a numba kernel, which OpenMP limits need not reach.
+        limits.enter_context(numba_threads(self.n_threads))
+        return limits
 
     def _ranker_scores(self, table):
         if is_classifier(self.ranker_):
