@@ -12,7 +12,9 @@ Columns: name, factory, task, default parameters, description, and for peers
 the modules the factory needs (``requires``) and the peer library's import name.
 The sequential models (``NEURAL_MODELS``) are fitted on time-ordered events
 (``input="sequence"``), need the ``neural`` extra, and run under the
-leave-last-out protocols only.
+leave-last-out protocols only. The content models (``CONTENT_MODELS``) are
+fitted on the matrix and one text per item (``input="item_texts"``, from the
+data set's item side table), and need the ``neural`` extra.
 """
 
 _SEEDED = {"random_state": 0}
@@ -141,4 +143,10 @@ NEURAL_MODELS = (
      {**_SASREC, "loss": "gbce", "n_negatives": 256, "gbce_t": 0.75, "position_encoding": "rope", "ffn": "moe",
       "n_experts": 4, "moe_top_k": 2},
      "gSASRec with rotary positions and a mixture-of-experts FFN (4 experts, top 2) (neural extra)"),
+)
+
+#: content-based models: (name, factory, task, default_params, description); input="item_texts", extra "neural"
+CONTENT_MODELS = (
+    ("content-knn", "recsys.bench._neural:make_content_knn", "topn", {"embedder": "minilm"},
+     "ContentKNN: items like the user's history by their texts (title, genres), MiniLM or embedder=tfidf"),
 )

@@ -51,6 +51,10 @@ class TopNFold:
     candidates : scipy.sparse.csr_matrix of shape (n_evaluated, n_items) or None
         Sampled-metrics protocols: the items each row is ranked among (its
         held-out items plus sampled negatives); None ranks all items.
+    item_texts : list of str or None
+        One text per item (:meth:`Interactions.item_texts`), set by the
+        runner for models that read them (``input="item_texts"``); None
+        otherwise.
     """
 
     index: int
@@ -60,6 +64,7 @@ class TopNFold:
     users: np.ndarray
     train_events: object = None
     candidates: sp.csr_matrix = None
+    item_texts: list = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 TASKS = ("topn", "rating")
-INPUTS = ("matrix", "sequence")
+INPUTS = ("matrix", "sequence", "item_texts")
 
 _MODELS = {}
 _discovered = False
@@ -62,7 +62,9 @@ class ModelSpec:
         What the model is fitted on and recommends from: a users x items
         matrix, or time-ordered events (an ``Interactions`` with
         timestamps, which only the protocols of
-        :data:`~recsys.bench._protocols.SEQUENCE_PROTOCOLS` provide).
+        :data:`~recsys.bench._protocols.SEQUENCE_PROTOCOLS` provide), or a
+        matrix and one text per item (``fit(X, item_texts=...)``, from the
+        data set's item side table).
     extra : str
         The recsys extra that installs ``requires``, named when they are missing.
     """
@@ -131,8 +133,9 @@ def register_model(name, factory, *, task, description="", requires=(), default_
     default_params : dict, default=None
     peer : str, default=None
         Import name of the peer library the model runs, if any.
-    input : {"matrix", "sequence"}, default="matrix"
-        ``"sequence"`` for a model fitted on time-ordered ``Interactions``.
+    input : {"matrix", "sequence", "item_texts"}, default="matrix"
+        ``"sequence"`` for a model fitted on time-ordered ``Interactions``,
+        ``"item_texts"`` for one fitted with ``fit(X, item_texts=...)``.
     extra : str, default="peers"
         The recsys extra that installs ``requires``.
 
@@ -150,6 +153,7 @@ def _discover():
         return
     _discovered = True
     from recsys.bench._models import (
+        CONTENT_MODELS,
         NEURAL_MODELS,
         NEURAL_REQUIRES,
         PEER_EXTRAS,
@@ -166,6 +170,9 @@ def _discover():
     for name, factory, task, default_params, description in NEURAL_MODELS:
         _MODELS.setdefault(name, _make_spec(name, factory, task, description, NEURAL_REQUIRES, default_params, None,
                                             input="sequence", extra="neural"))
+    for name, factory, task, default_params, description in CONTENT_MODELS:
+        _MODELS.setdefault(name, _make_spec(name, factory, task, description, NEURAL_REQUIRES, default_params, None,
+                                            input="item_texts", extra="neural"))
     for entry_point in importlib.metadata.entry_points(group="recsys.models"):
         entry_point.load()()
 

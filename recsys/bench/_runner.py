@@ -151,7 +151,8 @@ def _fit_and_predict(estimator, task, fold, n, input="matrix"):
             output, _ = estimator.recommend(events, n=n_ranked, exclude_seen=True,
                                             users=np.asarray(events.user_ids)[fold.users])
         else:
-            estimator.fit(fold.train)
+            fit_params = {"item_texts": fold.item_texts} if input == "item_texts" else {}
+            estimator.fit(fold.train, **fit_params)
             fitted = time.perf_counter()
             output, _ = estimator.recommend(fold.query, n=n_ranked, exclude_seen=True)
         if candidates is not None:
@@ -181,8 +182,8 @@ def _warm_up(spec, params, fold, n):
     fails on the small slice is skipped (logged at DEBUG): the timed pass
     reports real errors.
     """
-    if spec.input == "sequence":
-        return  # a sequence model's one-time costs (torch start-up) are small beside its training epochs
+    if spec.input != "matrix":
+        return  # a neural model's one-time costs (torch start-up) are small beside its training or embedding
     if spec.task == "topn":
         rows = slice(0, min(fold.train.shape[0], 500))
         sample = SimpleNamespace(train=fold.train[rows], query=fold.query[:10])
@@ -475,6 +476,9 @@ def run_benchmark(
             on_skip(label, reason)
     started = time.perf_counter()
     folds = make_folds(protocol, data, n_folds, random_state)
+    if any(spec.input == "item_texts" for _, spec in runnable):
+        texts = data.item_texts()  # one list shared by the folds: they keep the data's item vocabulary
+        folds = [replace(fold, item_texts=texts) for fold in folds]
     logger.info("%d %s fold(s) made in %.1f s; %d model(s) to run on each", len(folds), protocol,
                 time.perf_counter() - started, len(runnable))
     if backend is None:

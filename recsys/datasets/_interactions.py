@@ -334,6 +334,55 @@ class Interactions:
 
     __hash__ = None
 
+    def item_texts(self, columns=None):
+        """Return one text per item of the vocabulary, from the item side table.
+
+        The text columns of ``item_features`` (by default every column of
+        strings: a MovieLens title and its genres) joined with ``". "``, in
+        item index order; ``|``-separated values (MovieLens genres) read
+        ``"a, b"``. Missing values, and items absent from the table, add
+        nothing. Content-based models
+        (:class:`~recsys.neural.ContentKNN`) embed these texts.
+
+        Parameters
+        ----------
+        columns : sequence of str, default=None
+            The columns to join, in this order.
+
+        Returns
+        -------
+        list of str of length n_items
+
+        Raises
+        ------
+        ValueError
+            When there is no item side table, or it has no text column.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> from recsys.datasets import Interactions
+        >>> movies = pd.DataFrame({"title": ["Heat (1995)", "Up (2009)"], "genres": ["Crime|Thriller", None],
+        ...                        "year": [1995, 2009]}, index=pd.Index([7, 9], name="item"))
+        >>> data = Interactions.from_pandas(pd.DataFrame({"user": [1, 1], "item": [7, 9]}), item_features=movies)
+        >>> data.item_texts()
+        ['Heat (1995). Crime, Thriller', 'Up (2009)']
+        """
+        table = self._item_features
+        if table is None:
+            raise ValueError("these interactions have no item side table (item_features) to take item texts "
+                             "from; build them with Interactions.from_pandas(..., item_features=table) or a "
+                             "loader that provides one (MovieLens, MovieTweetings).")
+        if columns is None:
+            columns = [name for name in table.columns if pd.api.types.is_string_dtype(table[name])]
+        if not len(columns):
+            raise ValueError(f"item_features has no column of strings to make item texts of; its columns are "
+                             f"{list(table.columns)}: name the ones to use with columns=.")
+        aligned = table.reindex(self._item_ids)[list(columns)].astype("string")
+        aligned = aligned.apply(lambda column: column.str.replace("|", ", ", regex=False))
+        return [". ".join(value for value in row if value is not pd.NA and value)
+                for row in aligned.itertuples(index=False)]
+
     def time_order(self):
         """Return the positions of the events ordered by user, then time, ties in input order.
 

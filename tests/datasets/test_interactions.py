@@ -244,3 +244,16 @@ def test_time_order_without_input_order_or_timestamps():
         Interactions.from_pandas(df).time_order()
     with pytest.raises(ValueError, match="input_order has 1 entries for 3 events"):
         Interactions(built.users, built.items, user_ids=built.user_ids, item_ids=built.item_ids, input_order=[0])
+
+
+def test_item_texts_from_the_item_side_table():
+    features = pd.DataFrame({"title": ["B", "A"], "genres": ["x|y", None], "n": [1, 2]}, index=["b", "a"])
+    data = Interactions.from_pandas(pd.DataFrame({"user": [0, 0, 1], "item": ["a", "b", "c"]}),
+                                    item_features=features)
+    # item order is the vocabulary's (a, b, c); c has no row, a no genres; the numeric column is left out
+    assert data.item_texts() == ["A", "B. x, y", ""]
+    assert data.item_texts(columns=["genres", "title"]) == ["A", "x, y. B", ""]
+    with pytest.raises(ValueError, match="no column of strings"):
+        data.item_texts(columns=[])
+    with pytest.raises(ValueError, match="no item side table"):
+        Interactions.from_pandas(pd.DataFrame({"user": [0], "item": ["a"]})).item_texts()
