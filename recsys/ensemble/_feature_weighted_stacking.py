@@ -162,10 +162,8 @@ class FeatureWeightedStacking(PersistenceMixin, RegressorMixin, _BaseComposition
     }
     _fitted_unique = ("user_ids_", "item_ids_")
     _fitted_optional = ("feature_mean_", "feature_scale_")
-    # NaN: a meta-feature missing on every blended pair. The nested PairFeatures' statistics
-    # (declared there) are named for recsys.testing.SaveLoadChecks, which reads this class's.
-    _fitted_nonfinite = ("feature_mean_", "feature_scale_", "meta_features_/user_statistics_",
-                         "meta_features_/item_statistics_")
+    # NaN: a meta-feature missing on every blended pair.
+    _fitted_nonfinite = ("feature_mean_", "feature_scale_")
 
     _parameter_constraints: ClassVar[dict] = {
         "estimators": [list],

@@ -201,9 +201,6 @@ class TwoStageRecommender(_BaseComposition, BaseRecommender):
     _fitted_shapes: ClassVar[dict] = {"feature_names_": ("n_features",), "feature_importances_": ("n_features",)}
     # The fitted ranker is rebuilt from ranker_state_ after load.
     _derived_attributes = ("ranker_",)
-    # NaN marks unseen users and items in the nested PairFeatures' statistics (declared there too);
-    # named here for recsys.testing.SaveLoadChecks, which reads the saved class's declarations.
-    _fitted_nonfinite = ("features_/user_statistics_", "features_/item_statistics_")
 
     def __init__(self, candidates, n_candidates=100, features=None, scorers=(), ranker=None,
                  validation_size=0.2, fold_in=0.8, cross_fit=None, random_state=None, n_threads=None):

@@ -82,13 +82,40 @@ def _wrong_dtype(array):
     return None
 
 
+def _nested_nonfinite(attributes, prefix=""):
+    """``"features_/user_statistics_"``-style names of what nested recsys estimators declare may hold NaN.
+
+    Read from the saved header's description of the fitted attributes: a
+    nested estimator (a ranker, a feature transformer) declares its own
+    ``_fitted_nonfinite``, and load honours it under the nested name.
+    """
+    import importlib
+
+    names = set()
+    for name, described in attributes.items():
+        if not isinstance(described, dict):
+            continue
+        if described.get("kind") == "list":
+            names |= _nested_nonfinite({f"{name}/{i}": item for i, item in enumerate(described.get("items", []))},
+                                       prefix)
+        elif described.get("kind") == "estimator":
+            module, _, qualname = str(described.get("class")).partition(":")
+            if module.split(".")[0] == "recsys":
+                found = importlib.import_module(module)
+                for part in qualname.split("."):
+                    found = getattr(found, part)
+                names |= {f"{prefix}{name}/{inner}" for inner in _declared_nonfinite(found)}
+            names |= _nested_nonfinite(described.get("attributes", {}), f"{prefix}{name}/")
+    return names
+
+
 def tampered_files(path, model_class):
     """Yield (description, attribute, entries) for every damaged copy of a saved file.
 
     For each stored array: (a) one entry shorter along its last axis,
     (b) a wrong dtype (floats as int64, integers and booleans as float64),
-    (c) a NaN in a non-empty float array (unless the class declares the
-    attribute may hold NaN), (d) for the components of sparse matrices and
+    (c) a NaN in a non-empty float array (unless the class, or the nested
+    recsys estimator holding it, declares the attribute may hold NaN), (d) for the components of sparse matrices and
     the attributes the class declares as indices or index pointers, -1 as
     the first value and the dtype's largest value as the last. ``entries``
     are the archive's arrays, ready for ``np.savez``; the header is left as
@@ -96,7 +123,8 @@ def tampered_files(path, model_class):
     """
     entries = _read_archive(path)
     indices = _declared_indices(model_class)
-    nonfinite = _declared_nonfinite(model_class)
+    header = json.loads(str(entries["__header__"]))
+    nonfinite = _declared_nonfinite(model_class) | _nested_nonfinite(header.get("attributes", {}))
     for key, array in entries.items():
         if key == "__header__":
             continue
