@@ -34,17 +34,19 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
     Memory of a worker (``benchmarks/distributed_knn_scaling.py`` measures
     it): one copy of the item vectors (12 bytes per interaction; the worker
     that computes them also holds the matrix, 8 bytes per interaction, until
-    they exist); while a task runs, a transposed copy of the vectors (12
-    bytes per interaction), the kernel's sub-block of at most 2**24 item x
-    item cells (its dense and sparse products and top-k work arrays: about
-    40 bytes a cell, so about 640 MiB, measured at 27,000 items; see
-    :mod:`recsys.neighbors._similarity`) and the ``block_size x k``
-    similarities it keeps (about 24 bytes each until returned). No task ever
-    holds more than one sub-block: ``block_size`` bounds the kept result, not
-    the kernel. The client holds the matrix it was given, the task spec that
-    carries it to the cluster (as much again; the scheduler of a
-    LocalCluster runs in the client's process) and the ``n_items x k``
-    result.
+    they exist); and while a task runs, temporaries over all the vectors,
+    independent of ``block_size``: first the vector norms (the kernel's
+    elementwise square, 24 bytes per interaction), then a transposed copy
+    (12 bytes per interaction) beside the kernel's sub-block of at most
+    2**24 item x item cells (its products and top-k work arrays: about 40
+    bytes a cell, about 640 MiB measured at 27,000 items; see
+    :mod:`recsys.neighbors._similarity`), plus the ``block_size x k``
+    similarities it keeps (about 24 bytes each until returned). A task's
+    peak is thus about ``max(24 nnz, 12 nnz + 640 MiB) + 24 block_size k``
+    bytes: ``block_size`` bounds the kept result, not the kernel. The client
+    holds the matrix it was given, the task spec that carries it to the
+    cluster (as much again; the scheduler of a LocalCluster runs in the
+    client's process) and the ``n_items x k`` result.
 
     Parameters
     ----------
@@ -55,11 +57,11 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
         A clone shares it; pickle and ``save`` write None (the fitted model
         needs no cluster).
     block_size : int, default=2048
-        Items per task. Larger blocks share the per-task cost (the transposed
-        copy, about a second per 20 million interactions) among more items;
-        smaller ones spread the work more evenly over the workers and lose
-        less when a worker dies. The memory of a task's kernel does not
-        depend on it.
+        Items per task. Larger blocks share the per-task cost over all the
+        vectors (norms, transposed copy: a few seconds per 20 million
+        interactions) among more items; smaller ones spread the work more
+        evenly over the workers and lose less when a worker dies. The
+        memory of a task's kernel does not depend on it.
 
     Attributes
     ----------
