@@ -14,8 +14,9 @@ resident set size (``ru_maxrss``) is its own:
   ``client.run`` after the fit), RSS of the workers before the fit, peak RSS of
   the client process (which also runs the scheduler), and the compute time of
   each block task from Dask's task stream.
-- ``blocks``: the per-task cost in one process: the item vectors are built
-  once, then one block of B items is computed at a time (what a task runs):
+- ``blocks``: the per-task cost in one process: the operands (item vectors,
+  norms, transposed copy) are built once, as by the fit's first task, then
+  one block of B items is computed at a time (what a block task runs):
   its time and the peak of the memory it allocates (``tracemalloc``, which
   numpy and scipy's arrays report to; RSS would hide a block's peak in pages
   the allocator kept from the block before).
@@ -135,23 +136,24 @@ def blocks(args):
 
     X = make_matrix(args)
     kernel = ItemKNN(k=args.k)
-    vectors = kernel._item_vectors(X)
-    del X  # a worker holds the item vectors, not the matrix
+    operands = kernel._item_operands(X)  # one task of the fit: each worker then holds them
+    del X
     rows = []
     for block_size in args.block_sizes:
         # Blocks from the middle of the catalogue (popularity is a random permutation).
-        start = vectors.shape[0] // 2 - block_size // 2
+        start = operands.query.shape[0] // 2 - block_size // 2
         tracemalloc.start()
         begin, cpu = time.perf_counter(), cpu_seconds()
-        part = kernel._item_similarity(vectors, rows=np.arange(start, start + block_size))
+        part = kernel._item_similarity(operands, rows=np.arange(start, start + block_size))
         seconds, cpu = time.perf_counter() - begin, cpu_seconds() - cpu
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         rows.append({"block_size": block_size, "seconds": round(seconds, 2), "cpu_s": round(cpu, 2),
                      "peak_allocated_mib": round(peak / MIB), "kept_entries": int(part.nnz)})
         del part
-    return {"vectors_nnz": int(vectors.nnz), "vectors_mib": (vectors.data.nbytes + vectors.indices.nbytes
-                                                             + vectors.indptr.nbytes) / MIB,
+    held = [operands.query, operands.right]
+    return {"vectors_nnz": int(operands.query.nnz),
+            "operands_mib": round(sum(m.data.nbytes + m.indices.nbytes + m.indptr.nbytes for m in held) / MIB),
             "blocks": rows}
 
 

@@ -20,8 +20,9 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
 
     The fit sends the users x items matrix to the cluster once (as the
     result of a task, which Dask recomputes if the workers holding it die,
-    not with ``client.scatter``); one task turns it into the reweighted item
-    vectors, which each worker fetches once; then each task computes the
+    not with ``client.scatter``); one task turns it into the operands of the
+    similarity (the reweighted item vectors, their norms and a transposed
+    copy), which each worker fetches once; then each task computes the
     similarity of ``block_size`` items against all items and keeps only
     their k best neighbours. The client stacks the blocks into
     ``similarity_``: the same matrix, entry for entry, as
@@ -32,21 +33,20 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
     ``similar_items``, ``explain``, ``save`` and ``load`` need no cluster.
 
     Memory of a worker (``benchmarks/distributed_knn_scaling.py`` measures
-    it): one copy of the item vectors (12 bytes per interaction; the worker
-    that computes them also holds the matrix, 8 bytes per interaction, until
-    they exist); and while a task runs, temporaries over all the vectors,
-    independent of ``block_size``: first the vector norms (the kernel's
-    elementwise square, 24 bytes per interaction), then a transposed copy
-    (12 bytes per interaction) beside the kernel's sub-block of at most
-    2**24 item x item cells (its products and top-k work arrays: about 40
-    bytes a cell, about 640 MiB measured at 27,000 items; see
-    :mod:`recsys.neighbors._similarity`), plus the ``block_size x k``
-    similarities it keeps (about 24 bytes each until returned). A task's
-    peak is thus about ``max(24 nnz, 12 nnz + 640 MiB) + 24 block_size k``
-    bytes: ``block_size`` bounds the kept result, not the kernel. The client
-    holds the matrix it was given, the task spec that carries it to the
-    cluster (as much again; the scheduler of a LocalCluster runs in the
-    client's process) and the ``n_items x k`` result.
+    it): the operands, 24 bytes per interaction (the vectors and their
+    transposed copy; the worker that computes them also holds the matrix,
+    8 bytes per interaction, and the norms' temporaries, 24, until they
+    exist); and while a task runs, the kernel's sub-block of at most 2**24
+    item x item cells (its products and top-k work arrays: about 40 bytes a
+    cell, about 640 MiB measured at 27,000 items; see
+    :mod:`recsys.neighbors._similarity`) plus the ``block_size x k``
+    similarities it keeps (about 24 bytes each until returned). So a task
+    adds at most about ``640 MiB + 24 block_size k`` bytes to the shared
+    operands, whatever the number of interactions: ``block_size`` bounds
+    the kept result, the kernel bounds its own block. The client holds the
+    matrix it was given, the task spec that carries it to the cluster (as
+    much again; the scheduler of a LocalCluster runs in the client's
+    process) and the ``n_items x k`` result.
 
     Parameters
     ----------
@@ -57,11 +57,9 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
         A clone shares it; pickle and ``save`` write None (the fitted model
         needs no cluster).
     block_size : int, default=2048
-        Items per task. Larger blocks share the per-task cost over all the
-        vectors (norms, transposed copy: a few seconds per 20 million
-        interactions) among more items; smaller ones spread the work more
-        evenly over the workers and lose less when a worker dies. The
-        memory of a task's kernel does not depend on it.
+        Items per task. Smaller blocks spread the work more evenly over the
+        workers and lose less when a worker dies; larger ones send fewer
+        results. The memory of a task's kernel does not depend on it.
 
     Attributes
     ----------
@@ -105,13 +103,13 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
         kernel = clone(self)
         job = uuid.uuid4().hex
         matrix = client.submit(_shared, X, key=f"recsys-item-knn-matrix-{job}")
-        vectors = client.submit(_item_vectors, kernel, matrix, key=f"recsys-item-knn-vectors-{job}")
-        # Wanted by no one but the vectors' task, the matrix is freed on the workers once the vectors
-        # exist; the scheduler keeps its spec, to recompute the vectors if they are lost.
+        operands = client.submit(_item_operands, kernel, matrix, key=f"recsys-item-knn-operands-{job}")
+        # Wanted by no one but the operands' task, the matrix is freed on the workers once the operands
+        # exist; the scheduler keeps its spec, to recompute the operands if they are lost.
         del matrix
         n_items = X.shape[1]
         blocks = [
-            client.submit(_similarity_block, kernel, vectors, start, min(start + self.block_size, n_items),
+            client.submit(_similarity_block, kernel, operands, start, min(start + self.block_size, n_items),
                           key=f"recsys-item-knn-block-{job}-{number}")
             for number, start in enumerate(range(0, n_items, self.block_size))
         ]
@@ -125,15 +123,15 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
             ) from error
         finally:
             # A failed block leaves the others nothing to do: free the workers at once.
-            client.cancel([*blocks, vectors])
+            client.cancel([*blocks, operands])
         self.similarity_ = sp.vstack(parts, format="csr")
 
 
-def _item_vectors(kernel, X):
-    """One task: the reweighted item vectors, which every block task then fetches."""
-    return kernel._item_vectors(X)
+def _item_operands(kernel, X):
+    """One task: the item vectors, their norms and transposed copy, which every block task fetches."""
+    return kernel._item_operands(X)
 
 
-def _similarity_block(kernel, item_vectors, start, stop):
+def _similarity_block(kernel, operands, start, stop):
     """One task: rows start..stop-1 of the similarity (their top-k against all items)."""
-    return kernel._item_similarity(item_vectors, rows=np.arange(start, stop))[start:stop]
+    return kernel._item_similarity(operands, rows=np.arange(start, stop))[start:stop]

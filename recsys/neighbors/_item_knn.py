@@ -4,9 +4,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from recsys.base import BaseRecommender
 from recsys.neighbors._similarity import (
+    SimilarityOperands,
     VectorWeighting,
     knn_parameter_constraints,
-    top_k_similarity,
     top_n_of_rows,
 )
 from recsys.utils import check_similar_items
@@ -70,20 +70,19 @@ class ItemKNN(BaseRecommender):
         self.normalize = normalize
 
     def _fit(self, X):
-        self.similarity_ = self._item_similarity(self._item_vectors(X))
+        self.similarity_ = self._item_similarity(self._item_operands(X))
 
-    # The two steps of the fit, apart so that recsys.distributed.ItemKNN runs the second
-    # on blocks of items in other processes and stacks them into the same matrix.
-    def _item_vectors(self, X):
-        """The (reweighted) items x users vectors the similarity is computed on."""
-        return VectorWeighting(self.similarity).fit_transform(X.T.tocsr())
+    # The two steps of the fit, apart so that recsys.distributed.ItemKNN runs the first once
+    # and the second on blocks of items in other processes, stacked into the same matrix.
+    def _item_operands(self, X):
+        """The (reweighted) item vectors, with their norms and transposed copy: computed once."""
+        item_vectors = VectorWeighting(self.similarity).fit_transform(X.T.tocsr())
+        return SimilarityOperands(item_vectors, item_vectors, similarity=self.similarity, shrink=self.shrink,
+                                  alpha=self.alpha, normalize=self.normalize)
 
-    def _item_similarity(self, item_vectors, rows=None):
+    def _item_similarity(self, operands, rows=None):
         """The top-k similarity of the items (only the given rows; the others empty)."""
-        return top_k_similarity(
-            item_vectors, item_vectors, self.k, similarity=self.similarity, shrink=self.shrink,
-            alpha=self.alpha, normalize=self.normalize, exclude_self=True, rows=rows,
-        )
+        return operands.top_k(self.k, exclude_self=True, rows=rows)
 
     def _score(self, X):
         return (X @ self.similarity_.T).toarray()

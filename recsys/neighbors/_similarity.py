@@ -235,34 +235,55 @@ def top_k_similarity(query, reference, k, *, similarity="cosine", shrink=0.0, al
            [0.82, 0.  , 0.  ],
            [0.  , 0.58, 0.  ]])
     """
-    if similarity not in SIMILARITIES:
-        raise ValueError(f"similarity must be one of {SIMILARITIES}; got {similarity!r}.")
-    query = sp.csr_matrix(query, dtype=np.float64)
-    reference = sp.csr_matrix(reference, dtype=np.float64)
-    if similarity == "jaccard":
-        query_size = np.diff(query.indptr).astype(np.float64)
-        reference_size = np.diff(reference.indptr).astype(np.float64)
+    operands = SimilarityOperands(query, reference, similarity=similarity, shrink=shrink, alpha=alpha,
+                                  normalize=normalize)
+    return operands.top_k(k, exclude_self=exclude_self, block_rows=block_rows, rows=rows)
 
-        def transform_block(block, rows, columns):
-            union = query_size[rows][:, None] + reference_size[columns][None, :] - block + shrink
+
+class SimilarityOperands:
+    """What :func:`top_k_similarity` computes over all the vectors before its blocks.
+
+    The query vectors, the reference vectors transposed (the right operand
+    of the product, as CSR) and each vector's norm or set size. Built once,
+    it serves any number of ``top_k(rows=...)`` calls, each computing only
+    its block of query rows; it holds no closures, so it pickles:
+    ``recsys.distributed.ItemKNN`` builds it once per fit on a cluster and
+    every task reuses it. The parameters are those of top_k_similarity.
+    """
+
+    def __init__(self, query, reference, *, similarity="cosine", shrink=0.0, alpha=0.5, normalize=True):
+        if similarity not in SIMILARITIES:
+            raise ValueError(f"similarity must be one of {SIMILARITIES}; got {similarity!r}.")
+        self.query = sp.csr_matrix(query, dtype=np.float64)
+        reference = sp.csr_matrix(reference, dtype=np.float64)
+        self.shrink = shrink
+        self.kind = "jaccard" if similarity == "jaccard" else "scaled" if normalize else "dot"
+        if self.kind == "jaccard":
+            self.query_size = np.diff(self.query.indptr).astype(np.float64)
+            self.reference_size = np.diff(reference.indptr).astype(np.float64)
+        elif self.kind == "scaled":
+            query_norm = np.sqrt(np.asarray(self.query.multiply(self.query).sum(axis=1)).ravel())
+            reference_norm = np.sqrt(np.asarray(reference.multiply(reference).sum(axis=1)).ravel())
+            query_exponent = 2.0 * alpha if similarity == "asymmetric" else 1.0
+            reference_exponent = 2.0 * (1.0 - alpha) if similarity == "asymmetric" else 1.0
+            self.query_scale = query_norm ** query_exponent
+            self.reference_scale = reference_norm ** reference_exponent
+        self.right = sp.csr_matrix(reference.T)
+
+    def _transform_block(self, block, rows, columns):
+        if self.kind == "jaccard":
+            union = self.query_size[rows][:, None] + self.reference_size[columns][None, :] - block + self.shrink
             return _safe_divide(block, union)
-    elif normalize:
-        query_norm = np.sqrt(np.asarray(query.multiply(query).sum(axis=1)).ravel())
-        reference_norm = np.sqrt(np.asarray(reference.multiply(reference).sum(axis=1)).ravel())
-        query_exponent = 2.0 * alpha if similarity == "asymmetric" else 1.0
-        reference_exponent = 2.0 * (1.0 - alpha) if similarity == "asymmetric" else 1.0
-        query_scale = query_norm ** query_exponent
-        reference_scale = reference_norm ** reference_exponent
+        denominator = self.query_scale[rows][:, None] * self.reference_scale[columns][None, :]
+        # A vector without entries has no similarity, whatever the shrink.
+        denominator[denominator > 0] += self.shrink
+        return _safe_divide(block, denominator)
 
-        def transform_block(block, rows, columns):
-            denominator = query_scale[rows][:, None] * reference_scale[columns][None, :]
-            # A vector without entries has no similarity, whatever the shrink.
-            denominator[denominator > 0] += shrink
-            return _safe_divide(block, denominator)
-    else:
-        transform_block = None
-    return top_k_product(query, reference.T, k, transform_block=transform_block,
-                         exclude_diagonal=exclude_self, block_rows=block_rows, rows=rows)
+    def top_k(self, k, *, exclude_self=False, block_rows=None, rows=None):
+        """The top_k_similarity of the given query rows (all by default), the other rows empty."""
+        return top_k_product(self.query, self.right, k,
+                             transform_block=None if self.kind == "dot" else self._transform_block,
+                             exclude_diagonal=exclude_self, block_rows=block_rows, rows=rows)
 
 
 def top_n_of_rows(matrix, rows, n):

@@ -141,7 +141,7 @@ class _KillsItsWorker(ItemKNN):
     """ItemKNN whose block tasks kill their worker process (SIGKILL) once per marker file.
 
     A worker claims a marker by creating it exclusively: with two markers both workers die,
-    and with them the item vectors every block needs, which Dask must then recompute.
+    and with them the operands every block needs, which Dask must then recompute.
     """
 
     markers = ()
