@@ -1,6 +1,5 @@
 """ALS fitted by Spark MLlib (implicit or explicit feedback), served by recsys' factor-model code."""
 
-import copy
 import os
 import re
 import shutil
@@ -10,10 +9,10 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
+from recsys.distributed._handles import RuntimeHandleMixin
 from recsys.factorization._als import confidence_fold_in
 from recsys.factorization._implicit_common import FactorRecommender
 
@@ -191,7 +190,7 @@ def _factor_matrix(factors_frame, n_rows, rank):
     return matrix
 
 
-class SparkALS(FactorRecommender):
+class SparkALS(RuntimeHandleMixin, FactorRecommender):
     """ALS fitted by Spark MLlib (``pyspark.ml.recommendation.ALS``), served by recsys.
 
     Fits Spark's ALS, implicit (``implicitPrefs=True``, the default) or
@@ -303,6 +302,8 @@ class SparkALS(FactorRecommender):
         "random_state": ["random_state"],
         **FactorRecommender._retrieval_constraint,
     }
+    # The session is runtime state (a JVM): clone shares it, pickle and save write None.
+    _handle_parameter = "spark"
 
     def __init__(self, n_factors=100, regularization=0.01, alpha=1.0, n_epochs=15, implicit_prefs=True,
                  spark=None, num_blocks=None, checkpoint_dir=None, random_state=None, retrieval=None):
@@ -316,35 +317,6 @@ class SparkALS(FactorRecommender):
         self.checkpoint_dir = checkpoint_dir
         self.random_state = random_state
         self.retrieval = retrieval
-
-    def __sklearn_clone__(self):
-        # A SparkSession cannot be deep-copied: the clone shares the session, the rest is cloned.
-        params = self.get_params(deep=False)
-        spark = params.pop("spark")
-        return type(self)(**{name: clone(value, safe=False) for name, value in params.items()},
-                          spark=spark)
-
-    def __getstate__(self):
-        # A session does not pickle (it lives in a JVM): a pickled model fits in a new one.
-        state = dict(super().__getstate__())
-        state["spark"] = None
-        return state
-
-    def save(self, path):
-        """Save the fitted model to path, ``.npz`` added when it is missing; ``spark`` is saved as None.
-
-        Parameters
-        ----------
-        path : str or path-like
-
-        Returns
-        -------
-        path : pathlib.Path
-            The file written.
-        """
-        # The session is runtime state of this process (a JVM), no parameter to restore: save a
-        # shallow copy without it (copy.copy goes through __getstate__), leaving self untouched.
-        return super(SparkALS, copy.copy(self)).save(path)
 
     def fit(self, X, y=None):
         """Fit on a users x items matrix, an ``Interactions`` or a Spark DataFrame.
