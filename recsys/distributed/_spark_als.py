@@ -278,6 +278,14 @@ class SparkALS(RuntimeHandleMixin, FactorRecommender):
     the shape is taken from the largest ids. A matrix or ``Interactions`` is
     sent to Spark through Arrow, without a Python loop over its entries.
 
+    The fitted factors come to the driver: ``n_users x n_factors x 4``
+    bytes of user factors (25.6 GB for 100 million users and 64 factors),
+    about three times that while Spark's rows are converted. At that size
+    give the driver the memory (``spark.driver.memory``,
+    ``spark.driver.maxResultSize``) or fit on fewer users and fold the
+    others in at serving time (``recsys.distributed.recommend``); see
+    ``benchmarks/SCALING.md``.
+
     Examples
     --------
     >>> from recsys.datasets import make_interactions
