@@ -78,11 +78,15 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Torc
         256 users (or half of those users, when there are fewer than 512):
         one target per user makes NDCG@10 of a small slice too noisy to stop
         on. 0 trains all ``epochs`` on every event.
-    patience : int, default=5
+    patience : int, default=10
         Stop after this many epochs without a better smoothed validation
         NDCG@10 (its mean over the last 3 epochs, so that one lucky epoch
         neither stops the training nor is kept), and keep the weights of the
-        epoch that ended the best 3-epoch window.
+        epoch that ended the best 3-epoch window. Late in training an epoch
+        gains far less than the noise of a few hundred validation targets
+        (patience 5 stopped SASRec on ml-100k at epoch 16, test NDCG@10
+        0.040 against 0.064 after 40 epochs): be generous, or set
+        ``validation_fraction=0`` and a fixed number of ``epochs``.
     device : str or torch.device, default="auto"
         ``"auto"`` uses CUDA when it is available, else the CPU.
     random_state : int, RandomState instance or None, default=None
@@ -150,7 +154,7 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Torc
     }
 
     def __init__(self, config=None, max_len=None, epochs=20, batch_size=128, lr=1e-3, weight_decay=0.0,
-                 loss=None, n_negatives=None, validation_fraction=0.1, patience=5, device="auto",
+                 loss=None, n_negatives=None, validation_fraction=0.1, patience=10, device="auto",
                  random_state=None, verbose=0):
         self.config = config
         self.max_len = max_len
