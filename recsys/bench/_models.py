@@ -97,6 +97,9 @@ _SURPRISE_KNN = "recsys.bench.peers.surprise_knn"
 #: the recsys extra that installs a peer library, where it is not "peers"
 PEER_EXTRAS = {"pyspark": "distributed"}
 
+#: executables a peer library starts, which no pip extra installs
+PEER_PROGRAMS = {"pyspark": ("java",)}
+
 #: peer adapters: (name, factory, task, default_params, description, peer library)
 PEER_MODELS = (
     ("implicit-als", f"{_IMPLICIT}:ImplicitALS", "topn", _SEEDED,

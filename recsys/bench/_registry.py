@@ -67,6 +67,9 @@ class ModelSpec:
         data set's item side table).
     extra : str
         The recsys extra that installs ``requires``, named when they are missing.
+    programs : tuple of str
+        Executables outside Python the model starts (``java`` for Spark),
+        looked for by :func:`recsys.utils.find_program`.
     """
 
     name: str
@@ -78,19 +81,32 @@ class ModelSpec:
     peer: str = None
     input: str = "matrix"
     extra: str = "peers"
+    programs: tuple = ()
+
+    def missing(self):
+        """What this machine lacks to run the model, one phrase per kind; empty when it has all."""
+        from recsys.utils import find_program
+
+        modules = [module for module in self.requires if not is_importable(module)]
+        programs = [program for program in self.programs if find_program(program) is None]
+        reasons = []
+        if modules:
+            reasons.append(f"{', '.join(modules)} (pip install 'recsys[{self.extra}]')")
+        if programs:
+            reasons.append(f"the program {', '.join(programs)} (install it or put it on PATH"
+                           + ("; or set JAVA_HOME" if "java" in programs else "") + ")")
+        return reasons
 
     @property
     def available(self):
-        """Whether every module in ``requires`` can be imported."""
-        return all(map(is_importable, self.requires))
+        """Whether every module in ``requires`` can be imported and every program found."""
+        return not self.missing()
 
     def load(self):
         """Return the factory, importing its module when it is named by a string."""
-        if not self.available:
-            missing = [m for m in self.requires if not is_importable(m)]
-            raise ImportError(
-                f"model {self.name!r} needs {missing}; install them with pip install 'recsys[{self.extra}]'."
-            )
+        missing = self.missing()
+        if missing:
+            raise ImportError(f"model {self.name!r} needs {' and '.join(missing)}.")
         if not isinstance(self.factory, str):
             return self.factory
         module, _, attribute = self.factory.partition(":")
@@ -102,7 +118,7 @@ class ModelSpec:
 
 
 def _make_spec(name, factory, task, description, requires, default_params, peer, input="matrix",
-               extra="peers"):
+               extra="peers", programs=()):
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
     if input not in INPUTS:
@@ -110,11 +126,11 @@ def _make_spec(name, factory, task, description, requires, default_params, peer,
     if isinstance(factory, str) and factory.count(":") != 1:
         raise ValueError(f"factory must be a callable or a 'module:attribute' string; got {factory!r}.")
     return ModelSpec(name, factory, task, description, tuple(requires), dict(default_params or {}), peer, input,
-                     extra)
+                     extra, tuple(programs))
 
 
 def register_model(name, factory, *, task, description="", requires=(), default_params=None, peer=None,
-                   input="matrix", extra="peers"):
+                   input="matrix", extra="peers", programs=()):
     """Add a model to the registry (re-registering a name replaces it).
 
     For third-party packages, called from a ``recsys.models`` entry point;
@@ -138,12 +154,16 @@ def register_model(name, factory, *, task, description="", requires=(), default_
         ``"item_texts"`` for one fitted with ``fit(X, item_texts=...)``.
     extra : str, default="peers"
         The recsys extra that installs ``requires``.
+    programs : sequence of str, default=()
+        Executables outside Python the model starts (e.g. ``"java"``); it is
+        listed but skipped when one is not found.
 
     Returns
     -------
     ModelSpec
     """
-    _MODELS[name] = _make_spec(name, factory, task, description, requires, default_params, peer, input, extra)
+    _MODELS[name] = _make_spec(name, factory, task, description, requires, default_params, peer, input, extra,
+                               programs)
     return _MODELS[name]
 
 
@@ -158,6 +178,7 @@ def _discover():
         NEURAL_REQUIRES,
         PEER_EXTRAS,
         PEER_MODELS,
+        PEER_PROGRAMS,
         RECSYS_MODELS,
     )
 
@@ -166,7 +187,8 @@ def _discover():
         _MODELS.setdefault(name, _make_spec(name, factory, task, description, (), default_params, None))
     for name, factory, task, default_params, description, peer in PEER_MODELS:
         _MODELS.setdefault(name, _make_spec(name, factory, task, description, (peer,), default_params, peer,
-                                            extra=PEER_EXTRAS.get(peer, "peers")))
+                                            extra=PEER_EXTRAS.get(peer, "peers"),
+                                            programs=PEER_PROGRAMS.get(peer, ())))
     for name, factory, task, default_params, description in NEURAL_MODELS:
         _MODELS.setdefault(name, _make_spec(name, factory, task, description, NEURAL_REQUIRES, default_params, None,
                                             input="sequence", extra="neural"))

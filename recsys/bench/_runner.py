@@ -40,7 +40,7 @@ from recsys.bench._protocols import (
     SEQUENCE_PROTOCOLS,
     make_folds,
 )
-from recsys.bench._registry import get_model, is_importable
+from recsys.bench._registry import get_model
 
 logger = logging.getLogger(__name__)
 
@@ -380,9 +380,9 @@ def resolve_models(entries, task, protocol=None):
                 f"model {entry.name!r} is fitted on time-ordered event sequences, which the {protocol} protocol "
                 f"does not provide; run it with --protocol {' or '.join(SEQUENCE_PROTOCOLS)}."
             )
-        if not spec.available:
-            missing = [module for module in spec.requires if not is_importable(module)]
-            skipped[entry.label] = f"needs {', '.join(missing)} (pip install 'recsys[{spec.extra}]')"
+        missing = spec.missing()
+        if missing:
+            skipped[entry.label] = f"needs {' and '.join(missing)}"
             continue
         try:
             spec.build(**entry.params)

@@ -355,7 +355,7 @@ def _check_run(args, suite):
     if args.plot:
         check_plot_path(args.plot)
     metrics = parse_metrics(suite.metrics, task)
-    runnable, _ = resolve_models(suite.models, task, suite.protocol)
+    runnable, skipped = resolve_models(suite.models, task, suite.protocol)
     baseline = args.baseline or suite.baseline
     if baseline is not None:
         labels = [entry.label for entry in suite.models]
@@ -367,7 +367,7 @@ def _check_run(args, suite):
             raise CommandError(f"--baseline {baseline!r} is not a model of this run.{hint} "
                                f"The models are {', '.join(labels)}.")
         if baseline not in {entry.label for entry, _ in runnable}:
-            raise CommandError(f"--baseline {baseline!r} cannot run here (a library it needs is missing).")
+            raise CommandError(f"--baseline {baseline!r} cannot run here: it {skipped[baseline]}.")
         if all(metric.list_level for metric in metrics):
             raise CommandError("--baseline compares per-user metric values, and every metric of this run is "
                                "list-level; add one such as ndcg@10.")

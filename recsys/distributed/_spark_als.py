@@ -2,7 +2,6 @@
 
 import os
 import re
-import shutil
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -15,6 +14,7 @@ from sklearn.utils._param_validation import Interval
 from recsys.distributed._handles import RuntimeHandleMixin
 from recsys.factorization._als import confidence_fold_in
 from recsys.factorization._implicit_common import FactorRecommender
+from recsys.utils import find_program
 
 _SPARK_EXTRA_HINT = ('pip install "recsys[distributed]" (or pip install "pyspark>=3.5"); '
                      "Spark also needs Java 17 or later (Debian: apt-get install default-jre-headless).")
@@ -29,15 +29,6 @@ def _import_pyspark():
         raise ImportError(
             f"SparkALS needs pyspark, from the 'distributed' extra: {_SPARK_EXTRA_HINT}"
         ) from error
-
-
-def _java_executable():
-    """The java that pyspark will start: ``$JAVA_HOME/bin/java``, else ``java`` on PATH, else None."""
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home:
-        candidate = os.path.join(java_home, "bin", "java")
-        return candidate if os.access(candidate, os.X_OK) else None
-    return shutil.which("java")
 
 
 #: Spark's name of a network service (in its BindException) -> the setting that chooses its port
@@ -95,7 +86,7 @@ def local_spark_session(n_cores=2, shuffle_partitions=4, config=None):
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
-    java = _java_executable()
+    java = find_program("java")
     if java is None:
         where = (f"JAVA_HOME={os.environ['JAVA_HOME']!r} holds no bin/java" if os.environ.get("JAVA_HOME")
                  else "JAVA_HOME is not set and there is no java on PATH")

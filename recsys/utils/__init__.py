@@ -14,6 +14,7 @@ from recsys import _lazy_exports
 #: public name -> the private module defining it
 _EXPORTS = {
     "PersistenceMixin": "_persistence",
+    "find_program": "_programs",
     "check_similar_items": "_similar_items",
     "cosine_similar_items": "_similar_items",
     "split_rows": "_split",
@@ -40,6 +41,7 @@ __all__ = [
     "check_ratings",
     "check_similar_items",
     "cosine_similar_items",
+    "find_program",
     "idle_threads",
     "limit_blas_threads",
     "numba_threads",
@@ -50,6 +52,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports on demand
     from recsys.utils._persistence import PersistenceMixin
+    from recsys.utils._programs import find_program
     from recsys.utils._similar_items import check_similar_items, cosine_similar_items
     from recsys.utils._split import split_rows
     from recsys.utils._threads import idle_threads, limit_blas_threads, numba_threads

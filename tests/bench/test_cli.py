@@ -13,7 +13,7 @@ from sklearn.model_selection import KFold
 
 from recsys.base import BaseRatingPredictor
 from recsys.baselines import PopularityRecommender
-from recsys.bench import _registry, cli, register_model
+from recsys.bench import _registry, cli, get_model, register_model
 from recsys.datasets import make_interactions, make_ratings
 from recsys.metrics import ndcg_at_k, split_rows
 
@@ -335,6 +335,37 @@ def test_unavailable_model_is_skipped_with_its_reason(capsys, tmp_path):
     assert "skipped test-needs-peer: needs no_such_module_xyz (pip install 'recsys[peers]')" in capsys.readouterr().out
     assert document["skipped"] == {"test-needs-peer": "needs no_such_module_xyz (pip install 'recsys[peers]')"}
     assert {fold["label"] for fold in document["folds"]} == {"pop"}
+
+
+def test_model_whose_program_is_missing_is_skipped_with_its_reason(capsys, tmp_path):
+    register_model("test-needs-program", PopularityRecommender, task="topn", programs=("no-such-program-xyz",))
+    try:
+        document = run_json(tmp_path, "--models", "pop,test-needs-program", "--folds", "2")
+    finally:
+        _registry._MODELS.pop("test-needs-program")
+    reason = "needs the program no-such-program-xyz (install it or put it on PATH)"
+    assert f"skipped test-needs-program: {reason}" in capsys.readouterr().out
+    assert document["skipped"] == {"test-needs-program": reason}
+
+
+def test_a_skipped_baseline_is_refused_with_the_reason(capsys):
+    register_model("test-needs-program", PopularityRecommender, task="topn", programs=("no-such-program-xyz",))
+    try:
+        code = cli.main(["run", "--models", "pop,test-needs-program", "--baseline", "test-needs-program"])
+    finally:
+        _registry._MODELS.pop("test-needs-program")
+    assert code == 2
+    assert "--baseline 'test-needs-program' cannot run here: it needs the program no-such-program-xyz" in (
+        capsys.readouterr().err)
+
+
+def test_spark_als_needs_java(monkeypatch, tmp_path):
+    # JAVA_HOME wins over PATH, as in pyspark: a JAVA_HOME without bin/java means no java.
+    monkeypatch.setenv("JAVA_HOME", str(tmp_path))
+    spec = get_model("spark-als")
+    assert spec.programs == ("java",)
+    assert any("the program java" in reason and "JAVA_HOME" in reason for reason in spec.missing())
+    assert not spec.available
 
 
 def test_models_command_lists_the_registry(capsys):
