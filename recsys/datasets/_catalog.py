@@ -1,17 +1,15 @@
-"""The dataset registry: one TOML file per data set in ``recsys/datasets/_registry/``.
+"""The dataset registry: one TOML file per data set in the top-level ``datasets/`` folder.
 
-The folder is package data of :mod:`recsys.datasets` (installed with it, read
-through ``importlib.resources``), the same in a source checkout, an editable
-and a regular install. It is not a top-level ``datasets/`` folder: run from
-the repository root, such a folder is importable as a namespace package named
-``datasets`` and passes for Hugging Face's ``datasets`` when that is not
-installed (transformers' ``Trainer`` then fails on it).
+Installed, the folder is the data-only package ``recsys.datasets._registry``
+(this module cannot bear that name: a module would shadow the data package);
+in a source checkout or an editable install it is read from ``<repo>/datasets``.
 """
 
 import difflib
 import functools
 import importlib.resources
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from recsys.datasets._home import get_data_home
 from recsys.utils._toml import tomllib
@@ -115,12 +113,20 @@ class DatasetInfo:
 
 
 def registry_folder():
-    """Folder holding the registry's TOML files (a ``Traversable``: a path once installed)."""
-    folder = importlib.resources.files("recsys.datasets").joinpath("_registry")
-    if not folder.is_dir():
+    """Folder holding the registry's TOML files."""
+    try:
+        installed = importlib.resources.files("recsys.datasets._registry")
+    except (ModuleNotFoundError, TypeError):  # source checkout: no such package
+        installed = None
+    if installed is not None and any(p.name.endswith(".toml") for p in installed.iterdir()):
+        return installed
+    source_checkout = Path(__file__).resolve().parents[2] / "datasets"
+    if not source_checkout.is_dir():
         raise FileNotFoundError(
-            f"the dataset registry is missing: {folder} does not exist; reinstall recsys (pip install .).")
-    return folder
+            "the dataset registry is missing: neither the package recsys.datasets._registry "
+            f"nor {source_checkout} exists; reinstall recsys (pip install .)."
+        )
+    return source_checkout
 
 
 def parse_entry(text, source="<string>"):

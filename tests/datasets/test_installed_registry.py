@@ -49,4 +49,4 @@ def test_installed_package_carries_the_registry(tmp_path):
                             cwd=elsewhere, env=environment)
     folder, count = result.stdout.strip().rsplit("\n", 1)
     assert str(prefix) in folder and folder.rstrip("')").endswith("_registry")
-    assert int(count) == len(list((REPO / "recsys" / "datasets" / "_registry").glob("*.toml")))
+    assert int(count) == len(list((REPO / "datasets").glob("*.toml")))

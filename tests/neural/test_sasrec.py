@@ -212,8 +212,8 @@ def test_auto_model_builds_from_a_config():
 
 
 def test_two_step_trainer_run(tmp_path):
-    # Run from the repository root, as pytest is: nothing there may pass for Hugging Face's `datasets`
-    # (tests/datasets/test_registry.py), or Trainer takes it for that package and fails.
+    # Run from the repository root, as pytest is: Hugging Face's datasets (a neural dependency) must
+    # win over the registry folder datasets/ (tests/datasets/test_registry.py), or Trainer fails.
     model = tiny_model().train()
     ids = batch(batch_size=8, length=6)
     examples = [{"input_ids": row[:-1], "attention_mask": torch.ones(5, dtype=torch.long), "labels": row[1:]}
