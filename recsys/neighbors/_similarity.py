@@ -11,10 +11,13 @@ dense cells plus the ``n_query x k`` result.
 
 Block size logic: a block holds at most ``_BLOCK_CELLS`` = 2**24 cells, i.e.
 ``block_rows = 2**24 // n_reference_in_use``. Each cell costs 8 bytes dense plus at
-most about 12 bytes in the sparse product it comes from, so one block peaks
-near 350 MB whatever the catalogue: for MovieLens-25M's 59,047 items that is
+most about 12 bytes in the sparse product it comes from, and the similarity and
+top-k work arrays about as much again: one block peaks near 640 MiB whatever the
+catalogue (measured at 27,000 items with ``tracemalloc``,
+benchmarks/distributed_knn_scaling.py): for MovieLens-25M's 59,047 items that is
 284 items per block, and the kept similarity (59,047 x k=100 entries) adds
-about 70 MB, far below 24 GiB.
+about 70 MB, far below 24 GiB. The operands over all the vectors (the query,
+the transposed reference, the norms: :class:`SimilarityOperands`) come on top.
 """
 
 import numpy as np
