@@ -1,4 +1,4 @@
-"""recsys.distributed.ItemKNN on a real LocalCluster (2 worker processes of 1 thread, 127.0.0.1).
+"""recsys.distributed.ItemKNN on a real LocalCluster (conftest's client: 2 worker processes of 1 thread).
 
 The similarity computed in blocks of items on the workers must be the matrix the
 in-memory recsys.neighbors.ItemKNN computes, entry for entry, for every similarity.
@@ -16,12 +16,11 @@ import pytest
 pytest.importorskip("distributed")
 
 import cloudpickle
-from distributed import Client, LocalCluster
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
 from recsys.datasets import make_interactions
-from recsys.distributed import ItemKNN, worker_thread_limits
+from recsys.distributed import ItemKNN
 from recsys.neighbors import ItemKNN as InMemoryItemKNN
 from recsys.neighbors._similarity import SIMILARITIES
 
@@ -30,15 +29,6 @@ pytestmark = pytest.mark.slow
 
 # The worker processes cannot import this test module: its classes travel by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-
-@pytest.fixture(scope="module")
-def client():
-    with worker_thread_limits(1):
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
-    with cluster, Client(cluster) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
