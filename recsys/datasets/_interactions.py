@@ -383,12 +383,19 @@ class Interactions:
         return [". ".join(value for value in row if value is not pd.NA and value)
                 for row in aligned.itertuples(index=False)]
 
-    def time_order(self):
+    def time_order(self, *, by_user=True):
         """Return the positions of the events ordered by user, then time, ties in input order.
 
         Events of one user with equal timestamps keep the order of the rows
         they were built from (``input_order``), or, without it, the order in
-        which this object stores them (by item index).
+        which this object stores them (by item index). Splitters, windows and
+        sequential models all read "earlier" and "later" from this order.
+
+        Parameters
+        ----------
+        by_user : bool, default=True
+            Group the events by user first; with False, all events in one
+            time order (the latest events overall last).
 
         Returns
         -------
@@ -415,6 +422,8 @@ class Interactions:
         if times.dtype.kind == "O":  # lexsort does not sort Python objects: sort their ranks
             times = pd.Series(times).rank(method="dense").to_numpy()
         ties = np.arange(len(self)) if self._input_order is None else self._input_order
+        if not by_user:
+            return np.lexsort((ties, times))
         return np.lexsort((ties, times, self._users))
 
     def user_index(self, ids):

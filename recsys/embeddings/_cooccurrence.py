@@ -35,7 +35,7 @@ def _window_cooccurrence(interactions, window, n_items):
     if interactions.timestamps is None:
         raise ValueError("window needs event times: pass an Interactions with timestamps, "
                          "or set window=None to count co-occurrence over whole histories.")
-    order = np.lexsort((interactions.timestamps, interactions.users))
+    order = interactions.time_order()  # by user, then time, ties in input order
     users, items = interactions.users[order], interactions.items[order]
     first, second = [], []
     for offset in range(1, window + 1):

@@ -106,7 +106,9 @@ def leave_last_out(data, n=1):
     """Hold out each user's n latest events.
 
     Users with n events or fewer keep them all in train, so that every test
-    user also has training history. Ties in time are broken by event order.
+    user also has training history. Events of equal time count in the order
+    they were given (:meth:`~recsys.datasets.Interactions.time_order`), so
+    the held-out event is the one a sequential model reads as the last.
 
     Parameters
     ----------
@@ -130,9 +132,8 @@ def leave_last_out(data, n=1):
     """
     data = _check_interactions(data, "leave_last_out")
     check_positive_int(n, "n")
-    timestamps = _require_timestamps(data, "leave_last_out")
-    # Latest first within each user; on equal times the later event counts as later.
-    order = np.lexsort((np.arange(len(data)), timestamps, data.users))[::-1]
+    _require_timestamps(data, "leave_last_out")
+    order = data.time_order()[::-1]  # latest first within each user
     users = data.users[order]
     starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
     counts = np.diff(np.r_[starts, len(users)])
@@ -153,8 +154,10 @@ def temporal_split(data, cutoff=None, test_size=None):
     cutoff : scalar of the timestamps' type, default=None
         Events with ``timestamp >= cutoff`` go to test.
     test_size : float, default=None
-        Alternatively, the share of the latest events that go to test (ties
-        in time are broken by event order). Give exactly one of the two.
+        Alternatively, the share of the latest events that go to test (of
+        events with equal times, the later given are the later; see
+        :meth:`~recsys.datasets.Interactions.time_order`). Give exactly one
+        of the two.
 
     Returns
     -------
@@ -183,7 +186,7 @@ def temporal_split(data, cutoff=None, test_size=None):
             )
         return _as_split(data, test_mask)
     n_test = _n_test(len(data), _check_test_size(test_size), "events")
-    latest = np.argsort(timestamps, kind="stable")[len(data) - n_test:]
+    latest = data.time_order(by_user=False)[len(data) - n_test:]
     test_mask = np.zeros(len(data), dtype=bool)
     test_mask[latest] = True
     return _as_split(data, test_mask)

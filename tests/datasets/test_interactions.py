@@ -231,6 +231,15 @@ def test_merged_pairs_stand_at_the_row_of_their_kept_event(policy):
     assert ordered == (["z", "x", "y"] if policy == "first" else ["z", "y", "x"])
 
 
+def test_time_order_over_all_users():
+    df = pd.DataFrame({"user": ["v", "u", "v", "u"], "item": [1, 2, 3, 4], "time": [5, 5, 0, 5]})
+    data = Interactions.from_pandas(df, time_col="time")
+    order = data.time_order(by_user=False)
+    # Time first, users mixed; the three events at t=5 in the rows' order (v 1, u 2, u 4).
+    assert list(zip(data.user_ids[data.users[order]], data.item_ids[data.items[order]])) == [
+        ("v", 3), ("v", 1), ("u", 2), ("u", 4)]
+
+
 def test_time_order_without_input_order_or_timestamps():
     df = pd.DataFrame({"user": [0, 0, 1], "item": [2, 1, 0], "time": [4, 4, 1]})
     built = Interactions.from_pandas(df, time_col="time")

@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
@@ -11,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import estimator_checks
 
-from recsys.datasets import make_interactions
+from recsys.datasets import Interactions, make_interactions
 from recsys.embeddings import (
     CooccurrenceEmbedding,
     ItemEmbeddings,
@@ -129,6 +130,18 @@ def test_window_counts_only_nearby_events(interactions):
     assert windowed.sum() < whole.sum()
     assert (windowed.toarray() <= whole.toarray()).all()
     np.testing.assert_allclose(windowed.toarray(), windowed.toarray().T)
+
+
+def test_window_follows_tied_events_in_input_order():
+    # b, a, c tie in time and are given in that order: with window=1, b-a and a-c follow each other,
+    # not a-b and b-c as in item order (Interactions.time_order, as sequential models read them).
+    from recsys.embeddings._cooccurrence import _window_cooccurrence
+
+    frame = pd.DataFrame({"user": [0, 0, 0], "item": ["b", "a", "c"], "timestamp": [4, 4, 4]})
+    data = Interactions.from_pandas(frame, time_col="timestamp")
+    counts = _window_cooccurrence(data, 1, data.n_items).toarray()
+    a, b, c = data.item_index(["a", "b", "c"])
+    assert counts[a, b] == counts[a, c] == 1 and counts[b, c] == 0
 
 
 @pytest.mark.parametrize("params, X, error, message", [

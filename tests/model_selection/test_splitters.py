@@ -75,6 +75,43 @@ def test_leave_last_out_breaks_time_ties_by_event_order():
     assert test.items.tolist() == [2]
 
 
+def test_leave_last_out_holds_out_the_last_given_of_tied_events():
+    # Items b, c, a tie at time 9 and are given in that order: a is the last, as a sequential model
+    # reads it (Interactions.time_order), though the by-item order would make c the last.
+    frame = pd.DataFrame({"user": [0, 0, 0, 0, 1, 1], "item": ["d", "b", "c", "a", "c", "b"],
+                          "timestamp": [5, 9, 9, 9, 3, 3]})
+    data = Interactions.from_pandas(frame, time_col="timestamp")
+    _, test = leave_last_out(data)
+    assert sorted(zip(data.user_ids[test.users], data.item_ids[test.items])) == [(0, "a"), (1, "b")]
+    _, test = leave_last_out(data, n=3)
+    assert sorted(data.item_ids[test.items[test.users == 0]]) == ["a", "b", "c"]
+
+
+def test_temporal_split_holds_out_the_last_given_of_tied_events():
+    # Four events tie at time 9 across users, given as (1, x), (0, y), (1, z), (0, x); the latest
+    # share of 2 is the last two given, not the last two of the stored (user, item) order.
+    frame = pd.DataFrame({"user": [0, 1, 0, 1, 0], "item": ["a", "x", "y", "z", "x"],
+                          "timestamp": [1, 9, 9, 9, 9]})
+    data = Interactions.from_pandas(frame, time_col="timestamp")
+    train, test = temporal_split(data, test_size=0.4)
+    assert len(train) == 3 and sorted(zip(data.user_ids[test.users], data.item_ids[test.items])) == [(0, "x"), (1, "z")]
+
+
+@pytest.mark.parametrize("split", [lambda d: leave_last_out(d, n=2), lambda d: temporal_split(d, test_size=0.3)])
+def test_input_order_changes_nothing_without_ties(split):
+    # Distinct times: the splits of events given in a shuffled order equal those of the same
+    # events without input_order (the stored order), event for event.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"user": rng.integers(0, 15, 300), "item": rng.integers(0, 40, 300),
+                          "timestamp": rng.permutation(300)}).drop_duplicates(["user", "item"])
+    data = Interactions.from_pandas(frame, time_col="timestamp")
+    stored = Interactions(data.users, data.items, user_ids=data.user_ids, item_ids=data.item_ids,
+                          timestamps=data.timestamps)
+    assert data.input_order is not None and stored.input_order is None
+    for given, plain in zip(split(data), split(stored)):
+        assert given == plain
+
+
 def test_temporal_split_by_share_and_by_cutoff(data):
     train, test = temporal_split(data, test_size=0.2)
     assert_partition(data, train, test)
