@@ -17,7 +17,8 @@ def from_dask(ddf, user_col="user", item_col="item", rating_col=None, time_col=N
     strings: about 50 bytes each). The rest is
     :meth:`Interactions.from_pandas` on those codes, with its checks and
     duplicate policies; the result equals ``Interactions.from_pandas`` on
-    the whole frame.
+    the whole frame, ``input_order`` included: the row order of ``ddf`` is
+    its partitions' rows in partition order, and events of equal time keep it.
 
     Parameters
     ----------
@@ -67,6 +68,8 @@ def from_dask(ddf, user_col="user", item_col="item", rating_col=None, time_col=N
         item_ids=item_ids[np.asarray(coded_events.item_ids, dtype=np.int64)],
         ratings=coded_events.ratings, timestamps=coded_events.timestamps,
         weights=coded_events.weights, counts=coded_events.counts,
+        # Rows of the computed frame, which lists the partitions in order: from_pandas's input_order.
+        input_order=coded_events.input_order,
     )
 
 

@@ -169,6 +169,24 @@ def test_from_dask_equals_from_pandas(client):
                                                  duplicates=duplicates)
 
 
+def test_from_dask_keeps_the_row_order_of_tied_events(client):
+    # Times in 0..3 for 80 rows: most events tie. The rows of a Dask DataFrame are its partitions' rows
+    # in partition order (ddf.compute()), so from_dask breaks ties as from_pandas does on those rows.
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"user": rng.choice(["ann", "bob", "cy", None], 80), "item": rng.integers(0, 12, 80),
+                       "rating": rng.integers(1, 6, 80).astype(float), "time": rng.integers(0, 4, 80)})
+    ddf = dd.from_pandas(df, npartitions=4)
+    for duplicates in ("sum", "last", "first"):
+        built = from_dask(ddf, rating_col="rating", time_col="time", duplicates=duplicates, dropna=True)
+        expected = Interactions.from_pandas(ddf.compute(), rating_col="rating", time_col="time",
+                                            duplicates=duplicates, dropna=True)
+        assert built == expected
+        np.testing.assert_array_equal(built.input_order, expected.input_order)
+        np.testing.assert_array_equal(built.time_order(), expected.time_order())
+        # ...which differs from the stored (user, item) order on ties: the order is really used.
+        assert not np.array_equal(built.time_order(), np.lexsort((built.timestamps, built.users)))
+
+
 def test_from_dask_keeps_from_pandas_checks(client):
     df = pd.DataFrame({"user": ["a", None, "b"], "item": [1, 2, 1]})
     with pytest.raises(ValueError, match="1 row.*no 'user'"):
