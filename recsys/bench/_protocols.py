@@ -184,8 +184,9 @@ def leave_last_out(data, n_folds=1, random_state=0):
 
     The replicability protocol of SASRec, BERT4Rec and gSASRec (Petrov &
     Macdonald 2022, 2023): :func:`recsys.model_selection.leave_last_out`
-    holds out each user's latest event (ties in time broken by event order:
-    the later event is the target); users with a single event keep it in
+    holds out each user's latest event (of events with equal times, the
+    later given, as :meth:`~recsys.datasets.Interactions.time_order` and the
+    sequential models order them); users with a single event keep it in
     training and are not evaluated. Every model is fitted on all users'
     earlier events (the users x items matrix of them, or, for models that
     read sequences, the time-stamped ``Interactions`` in

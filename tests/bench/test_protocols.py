@@ -1,6 +1,7 @@
 """The splits of the benchmark protocols, and the library entry point run_benchmark."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.model_selection import KFold
 
@@ -15,7 +16,7 @@ from recsys.bench import (
     strong_generalization,
 )
 from recsys.bench._suite import apply_dataset_options
-from recsys.datasets import make_interactions, make_ratings
+from recsys.datasets import Interactions, make_interactions, make_ratings
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +88,22 @@ def test_leave_last_out_holds_out_each_users_latest_item(data):
     for row, user in enumerate(fold.users):
         assert fold.relevant[row].indices[0] == latest[data.user_ids[user]]
         assert fold.query[row, fold.relevant[row].indices[0]] == 0
+
+
+def test_leave_last_out_target_is_the_last_given_of_tied_events():
+    # User 0 gives d at t=1, then b, c, a all at t=2: the target is a (the by-item order would take c),
+    # and the sequence models' training events end with c, the event given just before it.
+    frame = pd.DataFrame({"user": [0, 0, 0, 0, 1, 1], "item": ["d", "b", "c", "a", "a", "d"],
+                          "timestamp": [1, 2, 2, 2, 1, 1]})
+    data = Interactions.from_pandas(frame, time_col="timestamp")
+    (fold,) = leave_last_out(data)
+    targets = {data.user_ids[user]: data.item_ids[fold.relevant[row].indices[0]]
+               for row, user in enumerate(fold.users)}
+    assert targets == {0: "a", 1: "d"}
+    events = fold.train_events
+    order = events.time_order()
+    history = events.item_ids[events.items[order][events.users[order] == 0]].tolist()
+    assert history == ["d", "b", "c"]
 
 
 def test_run_benchmark_keeps_per_user_values(data):
