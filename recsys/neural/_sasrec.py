@@ -17,6 +17,7 @@ from transformers.utils import ModelOutput
 
 PAD_TOKEN = 0
 POSITION_ENCODINGS = ("learned", "rope")
+POSITION_ORIGINS = ("end", "start")
 FFN_KINDS = ("dense", "moe")
 LOSSES = ("ce", "bce", "gbce")
 
@@ -66,6 +67,18 @@ class SASRecConfig(PretrainedConfig):
     position_encoding : {"learned", "rope"}, default="learned"
         A learned position table added to the item embeddings, or rotary
         embeddings applied to queries and keys (``rope_theta`` its base).
+    position_from : {"end", "start"}, default="end"
+        Where positions are counted from. ``"end"``: the latest item of every
+        sequence is at position ``max_len - 1``, the one before at
+        ``max_len - 2`` and so on, as if each sequence were left-padded to
+        ``max_len`` (the original SASRec, and RecTools): the item the next
+        prediction rests on always has the same position embedding, however
+        short the history. ``"start"``: the first item is at position 0, so
+        appending items never moves earlier ones, but the latest item's
+        position varies with the history's length. Rotary embeddings depend
+        on offsets only, so for ``"rope"`` both give the same outputs. A
+        saved config without this key (written before it existed) loads as
+        ``"start"``, the behaviour its weights were trained with.
     ffn : {"dense", "moe"}, default="dense"
         The feed-forward block: one MLP, or a mixture of ``n_experts`` MLPs
         of which each token uses ``moe_top_k`` (plus an always-on shared
@@ -99,6 +112,7 @@ class SASRecConfig(PretrainedConfig):
         intermediate_size=256,
         dropout=0.2,
         position_encoding="learned",
+        position_from="end",
         rope_theta=10000.0,
         ffn="dense",
         n_experts=4,
@@ -121,6 +135,7 @@ class SASRecConfig(PretrainedConfig):
         self.intermediate_size = intermediate_size
         self.dropout = dropout
         self.position_encoding = position_encoding
+        self.position_from = position_from
         self.rope_theta = rope_theta
         self.ffn = ffn
         self.n_experts = n_experts
@@ -138,6 +153,15 @@ class SASRecConfig(PretrainedConfig):
         super().__init__(**kwargs)
         self.check()
 
+    @classmethod
+    def from_dict(cls, config_dict, **kwargs):
+        """Build a config from a saved dict; one saved before ``position_from`` existed counts from the start."""
+        if "position_from" not in config_dict:
+            # Weights trained before the option existed learned positions counted from the first item:
+            # reading them from the end would silently give other outputs.
+            config_dict = {**config_dict, "position_from": "start"}
+        return super().from_dict(config_dict, **kwargs)
+
     def check(self):
         """Raise ValueError naming the first inconsistent setting."""
         def positive_int(name):
@@ -150,7 +174,8 @@ class SASRecConfig(PretrainedConfig):
         for name in ("max_len", "hidden_size", "n_layers", "n_heads", "intermediate_size",
                      "n_experts", "moe_top_k", "n_negatives"):
             positive_int(name)
-        choices = {"position_encoding": POSITION_ENCODINGS, "ffn": FFN_KINDS, "loss": LOSSES}
+        choices = {"position_encoding": POSITION_ENCODINGS, "position_from": POSITION_ORIGINS,
+                   "ffn": FFN_KINDS, "loss": LOSSES}
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"SASRecConfig.{name} must be one of {allowed}; got {getattr(self, name)!r}.")
@@ -193,13 +218,20 @@ class SASRecOutput(ModelOutput):
     expert_counts: torch.LongTensor | None = None
 
 
-def positions_from_mask(attention_mask):
-    """Position of each token counted from the first real token of its row (0 there and on padding).
+def positions_from_mask(attention_mask, max_len=None, position_from="start"):
+    """Position of each real token of (batch, length) ``attention_mask``; 0 on padding.
 
-    Counting from the start keeps the model causal: appending items never
-    moves the earlier ones, and left or right padding give the same positions.
+    ``"start"`` counts from the first real token of each row (0 there):
+    appending items never moves the earlier ones. ``"end"`` puts the last
+    real token at ``max_len - 1`` and counts down from it, the positions the
+    tokens would have if the row were left-padded to ``max_len``. Either way
+    left and right padding give the same positions to the real tokens.
     """
-    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+    real = attention_mask.bool()
+    positions = real.long().cumsum(-1) - 1
+    if position_from == "end":
+        positions = positions + (max_len - real.sum(-1, keepdim=True))
+    return torch.where(real, positions, 0)
 
 
 def _rotate_half(x):
@@ -366,7 +398,7 @@ class SASRecModel(PreTrainedModel):
             raise ValueError(f"input_ids must be token ids in [0, {self.config.n_items}] "
                              "(item index + 1, 0 for padding).")
         real = input_ids != PAD_TOKEN if attention_mask is None else attention_mask.bool()
-        positions = positions_from_mask(real)
+        positions = positions_from_mask(real, self.config.max_len, self.config.position_from)
         x = self.item_embeddings(input_ids) * math.sqrt(self.config.hidden_size)
         if self.position_embeddings is not None:
             x = x + self.position_embeddings(positions)

@@ -11,7 +11,7 @@ import numpy as np
 from transformers import AutoConfig, AutoModel, Trainer, TrainingArguments
 
 from recsys.neural import SASRecConfig, SASRecModel, gbce_beta
-from recsys.neural._sasrec import apply_rotary
+from recsys.neural._sasrec import apply_rotary, positions_from_mask
 
 torch.set_num_threads(1)
 
@@ -74,6 +74,48 @@ def test_padding_on_either_side_leaves_the_real_outputs_unchanged(position_encod
         torch.testing.assert_close(model(left, attention_mask=left > 0).last_hidden_state[:, 3:], plain)
         torch.testing.assert_close(model(right, attention_mask=right > 0).last_hidden_state[:, :5], plain)
         torch.testing.assert_close(model.last_item_scores(left), model.last_item_scores(right))
+
+
+def test_positions_count_back_from_the_latest_item_by_default():
+    mask = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 0, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    # "end": the latest real token sits at max_len - 1 whatever the history's length and padding side.
+    torch.testing.assert_close(positions_from_mask(mask, 12, "end"),
+                               torch.tensor([[0, 0, 9, 10, 11], [10, 11, 0, 0, 0], [7, 8, 9, 10, 11]]))
+    torch.testing.assert_close(positions_from_mask(mask, 12, "start"),
+                               torch.tensor([[0, 0, 0, 1, 2], [0, 1, 0, 0, 0], [0, 1, 2, 3, 4]]))
+    assert tiny_config().position_from == "end"
+
+
+def test_more_padding_leaves_the_latest_item_on_the_same_position_embedding():
+    model = tiny_model()  # learned positions counted from the end
+    table = model.position_embeddings.weight
+    seen = []
+    # Record what the position table adds to every token: the latest item's row must be max_len - 1.
+    handle = model.position_embeddings.register_forward_hook(lambda module, args, output: seen.append(args[0]))
+    ids = batch(batch_size=1, length=3)
+    with torch.no_grad():
+        for pad in (0, 2, 9):
+            padded = torch.cat([torch.zeros(1, pad, dtype=torch.long), ids], dim=1)
+            model(padded, attention_mask=padded > 0)
+    handle.remove()
+    assert [positions[0, -1].item() for positions in seen] == [11, 11, 11]
+    assert [positions[0, -3:].tolist() for positions in seen] == [[9, 10, 11]] * 3
+    assert table.shape[0] == 12
+
+
+@pytest.mark.parametrize("position_encoding", ["learned", "rope"])
+def test_counting_from_the_end_or_the_start(position_encoding):
+    start = tiny_model(position_encoding=position_encoding, position_from="start")
+    end = tiny_model(position_encoding=position_encoding, position_from="end")
+    full, short = batch(batch_size=2, length=12), batch(batch_size=2, length=4)
+    with torch.no_grad():
+        # A history that fills max_len has the same positions either way.
+        torch.testing.assert_close(end.last_item_scores(full), start.last_item_scores(full))
+        if position_encoding == "rope":
+            # Rotary attention sees offsets only, which a common shift leaves alone.
+            torch.testing.assert_close(end.last_item_scores(short), start.last_item_scores(short))
+        else:
+            assert not torch.allclose(end.last_item_scores(short), start.last_item_scores(short))
 
 
 def test_rope_has_no_position_table_and_attends_by_relative_position():
@@ -206,6 +248,27 @@ def test_save_pretrained_round_trips_through_safetensors_and_auto_classes(tmp_pa
     assert (config.n_items, config.ffn, config.position_encoding) == (N_ITEMS, "moe", "rope")
 
 
+def test_configs_saved_before_position_from_existed_load_counting_from_the_start(tmp_path):
+    import json
+
+    old = tiny_model(position_from="start")
+    old.save_pretrained(tmp_path)
+    config_file = tmp_path / "config.json"
+    values = json.loads(config_file.read_text())
+    assert values.pop("position_from") == "start"
+    config_file.write_text(json.dumps(values))  # as written before the key existed
+    ids = batch(length=5)
+    with torch.no_grad():
+        expected = old(ids).logits
+        for loaded in (SASRecModel.from_pretrained(tmp_path), AutoModel.from_pretrained(tmp_path)):
+            assert loaded.config.position_from == "start"
+            torch.testing.assert_close(loaded.eval()(ids).logits, expected)
+    assert SASRecConfig.from_dict(values).position_from == "start"
+    # New configs save the key, so they load as saved.
+    tiny_model().save_pretrained(tmp_path / "new")
+    assert SASRecModel.from_pretrained(tmp_path / "new").config.position_from == "end"
+
+
 def test_auto_model_builds_from_a_config():
     model = AutoModel.from_config(tiny_config())
     assert isinstance(model, SASRecModel)
@@ -231,6 +294,7 @@ def test_two_step_trainer_run(tmp_path):
 @pytest.mark.parametrize("settings, message", [
     ({"hidden_size": 10, "n_heads": 3}, "multiple of n_heads"),
     ({"position_encoding": "sinusoidal"}, "position_encoding"),
+    ({"position_from": "middle"}, "position_from must be one of"),
     ({"ffn": "sparse"}, "ffn must be one of"),
     ({"loss": "bpr"}, "loss must be one of"),
     ({"moe_top_k": 5, "n_experts": 4}, "moe_top_k"),

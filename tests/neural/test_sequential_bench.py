@@ -193,6 +193,7 @@ def test_save_load_round_trip_gives_identical_recommendations(tmp_path, data, co
     loaded = SequentialRecommender.load(path)
     for before, after in zip(model.recommend(data, n=5), loaded.recommend(data, n=5), strict=True):
         np.testing.assert_array_equal(before, after)
+    assert loaded.model_.config.position_from == model.model_.config.position_from == "end"
     assert (loaded.config is None) == (config is None)
     if config is not None:
         assert loaded.config.to_dict() == config.to_dict()
