@@ -9,7 +9,7 @@ structure: this measures cost, not quality.
 
 Then fits recsys.factorization.ALS and calls ``recommend(X, n=10)`` for every
 user (fold-in of each row, as the API always does), recording wall time and
-the process' CPU time and peak resident set size (``resource.getrusage``)
+the process' CPU time (``resource.getrusage``) and peak resident set size (VmHWM)
 after each step,
 against the size of the CSR matrix and of the factors. With ``--peer`` it also
 fits implicit's AlternatingLeastSquares directly on the same matrix, for the
@@ -86,9 +86,18 @@ def _sorted_unique(values):
     return values[np.concatenate(([True], values[1:] != values[:-1]))]
 
 
-def peak_rss_mib():
-    # ru_maxrss is in KiB on Linux.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mib(pid="self"):
+    """Peak RSS (VmHWM) of a process, in MiB, from /proc (Linux).
+
+    Not ``ru_maxrss``: Linux carries it over ``execve``, so a Dask worker that
+    its nanny spawns (fork + exec) would start with the peak of the process it
+    came from. The other benchmarks send this function to Dask workers by value.
+    """
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
 
 
 def cpu_seconds():

@@ -4,13 +4,13 @@ Data: the MovieLens-20M-shaped matrix of ``benchmarks/als_scale.py`` (138,000
 users x 27,000 items, 20 million distinct pairs; long-tailed activity, Zipf
 popularity), or ``--scale s`` times its users and interactions (the same
 catalogue). Every measurement runs in a fresh process so that its peak
-resident set size (``ru_maxrss``) is its own:
+resident set size (VmHWM: ``als_scale.peak_rss_mib``) is its own:
 
 - ``in-memory``: ``recsys.neighbors.ItemKNN(k).fit(X)`` in one process: wall
   time and peak RSS of the process (after generating X, and after the fit).
 - ``distributed``: ``recsys.distributed.ItemKNN(k, block_size)`` on a
   LocalCluster of 2 worker processes x 1 thread (``worker_thread_limits(1)``):
-  wall time of the fit, peak RSS of each worker (its ``ru_maxrss``, read with
+  wall time of the fit, peak RSS of each worker (its VmHWM, read with
   ``client.run`` after the fit), RSS of the workers before the fit, peak RSS of
   the client process (which also runs the scheduler), and the compute time of
   each block task from Dask's task stream.
@@ -39,7 +39,13 @@ import tempfile
 import time
 import tracemalloc
 
+import als_scale
+import cloudpickle
 import numpy as np
+from als_scale import peak_rss_mib
+
+# client.run sends peak_rss_mib to the workers, which cannot import this folder's modules.
+cloudpickle.register_pickle_by_value(als_scale)
 
 MIB = 2**20
 
@@ -47,10 +53,6 @@ MIB = 2**20
 def load_average():
     with open("/proc/loadavg") as file:
         return " ".join(file.read().split()[:3])
-
-
-def peak_rss_mib():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
 def cpu_seconds():

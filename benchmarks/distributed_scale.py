@@ -28,21 +28,13 @@ import os
 import statistics
 import tempfile
 
+import als_scale
+import cloudpickle
 import numpy as np
 from als_scale import Step, generate, peak_rss_mib
 
-
-def _peak_rss_mib(pid="self"):
-    """Peak RSS (VmHWM) of a process, from /proc.
-
-    Not ``ru_maxrss``: Linux carries it over ``execve``, so a worker that the
-    nanny spawns (fork + exec) starts with the peak of the process it came from.
-    """
-    with open(f"/proc/{pid}/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
+# client.run sends peak_rss_mib to the workers, which cannot import this folder's modules.
+cloudpickle.register_pickle_by_value(als_scale)
 
 
 def _jvm_pid(spark):
@@ -97,7 +89,7 @@ def quality_and_spark(X, args, rows, report):
         jvm_cpu = _cpu_seconds(jvm) - jvm_cpu
     spark_cpu = rows[-1][2]
     spark_ndcg = ndcg_at_k(held_out, spark_model.recommend(fold_in, n=10)[0], k=10)
-    jvm_peak = _peak_rss_mib(jvm)
+    jvm_peak = peak_rss_mib(jvm)
     frame.unpersist()
 
     pop_ndcg = ndcg_at_k(held_out, PopularityRecommender().fit(train).recommend(fold_in, n=10)[0], k=10)
@@ -132,7 +124,7 @@ def batch_recommend(X, model, args, rows, report):
                                dashboard_address=None, memory_limit=args.worker_memory)
     client = Client(cluster)
     try:
-        before = client.run(_peak_rss_mib)
+        before = client.run(peak_rss_mib)
         cpu_before = client.run(_cpu_seconds, "self")
         with tempfile.TemporaryDirectory(dir=args.output_dir) as directory, \
                 get_task_stream(client=client) as stream, \
@@ -140,7 +132,7 @@ def batch_recommend(X, model, args, rows, report):
                            f"blocks of {args.block_size:,}, parquet shards)") as dask_step:
             shards = recommend(model, X, n=10, client=client, block_size=args.block_size,
                                output=os.path.join(directory, "top10"))
-        after = client.run(_peak_rss_mib)
+        after = client.run(peak_rss_mib)
         worker_cpu = sum(client.run(_cpu_seconds, "self").values()) - sum(cpu_before.values())
     finally:
         client.close()
