@@ -76,10 +76,10 @@ def main(argv=None):
         raise SystemExit(f"MovieLens 100k not found at {path}: set RECSYS_DATA_HOME.")
     frame = pd.read_csv(path, sep="\t", names=["user", "item", "rating", "time"])
     data = Interactions.from_pandas(frame, rating_col="rating", time_col="time")
-    # Interactions keeps its own event order (by user, then item): split in that order, by time within user
-    # (ties in event order, as SequentialRecommender reads them).
+    # Split each user's events by time, ties in input order: Interactions.time_order, the order
+    # SequentialRecommender and the splitters read.
     users = np.asarray(data.users)
-    order = np.lexsort((np.asarray(data.timestamps), users))
+    order = data.time_order()
     size = np.bincount(users, minlength=data.n_users)
     position = np.empty(len(order), dtype=np.int64)
     position[order] = np.arange(len(order)) - np.repeat(np.cumsum(size) - size, size)
