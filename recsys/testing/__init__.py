@@ -16,6 +16,7 @@ _EXPORTS = {
     "SimilarItemsChecks": "recsys.testing._similar_items",
     "assert_sklearn_checks_pass": "recsys.testing._sklearn_checks",
     "expected_failed_checks": "recsys.testing._sklearn_checks",
+    "kill_worker_once_per_marker": "recsys.testing._faults",
 }
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "assert_sklearn_checks_pass",
     "contract_data",
     "expected_failed_checks",
+    "kill_worker_once_per_marker",
     "rating_contract_data",
 ]
 

@@ -2,7 +2,6 @@
 
 import json
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from recsys.bench import cli, run_benchmark
 from recsys.bench._registry import is_importable
 from recsys.bench._runner import _run_here
 from recsys.datasets import make_interactions
+from recsys.testing import kill_worker_once_per_marker
 
 SYNTHETIC_SUITE = str(Path(__file__).resolve().parents[2] / "benchmarks" / "suites" / "synthetic.toml")
 # Measured where each job ran: equal only on the same machine and run.
@@ -39,17 +39,11 @@ def without_costs(document):
 
 
 @pytest.fixture(scope="module")
-def cluster():
-    """A cluster that the command did not start: 2 single-threaded worker processes."""
-    pytest.importorskip("distributed")
-    from distributed import Client, LocalCluster
+def cluster(two_worker_cluster):
+    """A cluster that the command did not start (conftest's 2 single-threaded workers), not the default client."""
+    from distributed import Client
 
-    from recsys.distributed import worker_thread_limits
-
-    with worker_thread_limits(1):
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
-    with cluster, Client(cluster, set_as_default=False) as client:
+    with two_worker_cluster() as cluster, Client(cluster, set_as_default=False) as client:
         yield cluster, client
 
 
@@ -125,19 +119,8 @@ def test_map_shared_gives_every_job_its_shared_value(cluster):
 
 
 def _double_once_every_worker_died(value, markers, client_pid):
-    """2 x value, after killing its worker process (SIGKILL) once per marker not yet claimed.
-
-    A worker claims a marker by creating its file exclusively, so two workers starting at
-    once never take the same one: with two markers both workers of the cluster die, and the
-    shared values they held with them.
-    """
-    if os.getpid() != client_pid:
-        for marker in markers:
-            try:
-                os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
-            except FileExistsError:
-                continue
-            os.kill(os.getpid(), signal.SIGKILL)
+    """2 x value, after killing its worker process once per marker not yet claimed (two: both die)."""
+    kill_worker_once_per_marker(markers, spare_pid=client_pid)
     return 2 * value
 
 

@@ -1,7 +1,6 @@
 """recsys.distributed on a real LocalCluster: 2 worker processes of 1 thread, on 127.0.0.1."""
 
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -14,37 +13,24 @@ pytest.importorskip("distributed")
 import cloudpickle
 import dask.dataframe as dd
 import joblib
-from distributed import Client, LocalCluster
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 
 from recsys.datasets import Interactions, make_interactions
-from recsys.distributed import from_dask, recommend, worker_thread_limits
+from recsys.distributed import from_dask, recommend
 from recsys.factorization import ALS
 from recsys.linear import EASE
 from recsys.metrics import make_ranking_scorer
 from recsys.neighbors import ItemKNN
+from recsys.testing import kill_worker_once_per_marker
 
 # The cluster must not change the client's numba: see worker_thread_limits.
 CLIENT_NUMBA_THREADS = os.environ.get("NUMBA_NUM_THREADS")
 
-# Every test here shares one cluster, whose start (two spawned interpreters) takes seconds.
+# Every test here shares one cluster (conftest's client), whose start (two spawned interpreters) takes seconds.
 pytestmark = pytest.mark.slow
 
 # The worker processes cannot import this test module: its classes travel by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-
-@pytest.fixture(scope="module")
-def client():
-    with worker_thread_limits(1):
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
-    client = Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 @pytest.fixture(scope="module")
@@ -105,21 +91,10 @@ def test_recommend_writes_complete_shards(client, data, tmp_path):
 
 
 class _KillsItsWorker(EASE):
-    """EASE whose recommend kills its worker process (SIGKILL by PID) once per kill marker.
-
-    A worker claims a marker by creating its file exclusively, so that two workers starting
-    at once never both take the same one: with two markers, both workers of the cluster die
-    and the model they had received is lost with them.
-    """
+    """EASE whose recommend kills its worker process once per kill marker (two: both workers die)."""
 
     def recommend(self, X, n=10, exclude_seen=True, items=None):
-        if os.getpid() != self.client_pid_:
-            for marker in self.kill_markers_:
-                try:
-                    os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
-                except FileExistsError:
-                    continue
-                os.kill(os.getpid(), signal.SIGKILL)
+        kill_worker_once_per_marker(self.kill_markers_, spare_pid=self.client_pid_)
         return super().recommend(X, n=n, exclude_seen=exclude_seen, items=items)
 
 

@@ -6,7 +6,6 @@ in-memory recsys.neighbors.ItemKNN computes, entry for entry, for every similari
 
 import os
 import pickle
-import signal
 import sys
 
 import numpy as np
@@ -23,6 +22,7 @@ from recsys.datasets import make_interactions
 from recsys.distributed import ItemKNN
 from recsys.neighbors import ItemKNN as InMemoryItemKNN
 from recsys.neighbors._similarity import SIMILARITIES
+from recsys.testing import kill_worker_once_per_marker
 
 # The cluster's start (two spawned interpreters) takes seconds.
 pytestmark = pytest.mark.slow
@@ -138,13 +138,7 @@ class _KillsItsWorker(ItemKNN):
     client_pid = None
 
     def _item_similarity(self, item_vectors, rows=None):
-        if os.getpid() != self.client_pid:
-            for marker in self.markers:
-                try:
-                    os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
-                except FileExistsError:
-                    continue
-                os.kill(os.getpid(), signal.SIGKILL)
+        kill_worker_once_per_marker(self.markers, spare_pid=self.client_pid)
         return super()._item_similarity(item_vectors, rows)
 
 

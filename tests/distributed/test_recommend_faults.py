@@ -12,11 +12,10 @@ import pytest
 pytest.importorskip("distributed")
 
 import cloudpickle
-import dask
-from distributed import Client, LocalCluster
+from distributed import Client
 
 from recsys.datasets import make_interactions
-from recsys.distributed import recommend, worker_thread_limits
+from recsys.distributed import recommend
 from recsys.linear import EASE
 
 pytestmark = pytest.mark.slow
@@ -30,19 +29,12 @@ N_USERS, BLOCK_SIZE, DOOMED_ROWS = 120, 50, 20  # blocks of 50, 50 and the last 
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(two_worker_cluster):
     # A cluster of its own: the scheduler reads allowed-failures when it starts, and the other
     # tests' cluster keeps Dask's default of 3 retries.
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}), \
-            worker_thread_limits(1):
-        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                               host="127.0.0.1", dashboard_address=None)
-    client = Client(cluster)
-    try:
+    with two_worker_cluster({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}) as cluster, \
+            Client(cluster) as client:
         yield client
-    finally:
-        client.close()
-        cluster.close()
 
 
 @pytest.fixture(scope="module")
