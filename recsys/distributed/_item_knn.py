@@ -6,12 +6,12 @@ from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
-from distributed import Client, KilledWorker, get_client
+from distributed import Client, get_client
 from sklearn.base import clone
 from sklearn.utils._param_validation import Interval
 
 from recsys.distributed._handles import RuntimeHandleMixin
-from recsys.distributed._recommend import _shared
+from recsys.distributed._tasks import retries_spent_error, shared_input
 from recsys.neighbors import ItemKNN as InMemoryItemKNN
 
 
@@ -102,7 +102,7 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
         # The tasks get an unfitted copy (its kernel, the parameters, no client: see __getstate__).
         kernel = clone(self)
         job = uuid.uuid4().hex
-        matrix = client.submit(_shared, X, key=f"recsys-item-knn-matrix-{job}")
+        matrix = client.submit(shared_input, X, key=f"recsys-item-knn-matrix-{job}")
         operands = client.submit(_item_operands, kernel, matrix, key=f"recsys-item-knn-operands-{job}")
         # Wanted by no one but the operands' task, the matrix is freed on the workers once the operands
         # exist; the scheduler keeps its spec, to recompute the operands if they are lost.
@@ -114,13 +114,9 @@ class ItemKNN(RuntimeHandleMixin, InMemoryItemKNN):
             for number, start in enumerate(range(0, n_items, self.block_size))
         ]
         try:
-            parts = client.gather(blocks)
-        except KilledWorker as error:
-            raise RuntimeError(
-                f"a Dask worker died on every attempt at a block of items ({error}); Dask's retries "
-                "(distributed.scheduler.allowed-failures) are spent. If the workers ran out of memory, "
-                "give them more (dask worker --memory-limit) or lower block_size."
-            ) from error
+            with retries_spent_error("a block of items", "If the workers ran out of memory, give them "
+                                     "more (dask worker --memory-limit) or lower block_size."):
+                parts = client.gather(blocks)
         finally:
             # A failed block leaves the others nothing to do: free the workers at once.
             client.cancel([*blocks, operands])

@@ -4,20 +4,18 @@ import uuid
 import warnings
 from contextlib import contextmanager
 
-from distributed import Client, KilledWorker, LocalCluster, as_completed
+from distributed import Client, LocalCluster, as_completed
 
 from recsys.distributed._cluster import worker_thread_limits
-from recsys.distributed._recommend import _shared
+from recsys.distributed._tasks import retries_spent_error, shared_input
 
 
 def map_shared(function, shared, jobs, *, client, name="recsys-job"):
     """Run ``function(shared[i], *args)`` for every ``(i, args)`` of jobs as Dask tasks.
 
     Each shared value (a data set, a fold) travels to the cluster once, however
-    many jobs need it: it becomes the result of a task of its own, which the
-    workers running its jobs fetch. Not ``client.scatter``: scattered data is
-    lost for good when the workers holding it die, whereas a task's result is
-    recomputed from its spec, so the jobs survive the death of every worker.
+    many jobs need it, as the result of a task of its own (``shared_input``),
+    recomputed if every worker holding it dies.
 
     Parameters
     ----------
@@ -56,19 +54,15 @@ def map_shared(function, shared, jobs, *, client, name="recsys-job"):
     [(0, 32), (1, 9)]
     """
     run = uuid.uuid4().hex
-    inputs = [client.submit(_shared, value, key=f"{name}-shared-{index}-{run}") for index, value in enumerate(shared)]
+    inputs = [client.submit(shared_input, value, key=f"{name}-shared-{index}-{run}") for index, value in enumerate(shared)]
     futures = [client.submit(function, inputs[index], *args, key=f"{name}-{position}-{run}")
                for position, (index, args) in enumerate(jobs)]
     positions = {future.key: position for position, future in enumerate(futures)}
     try:
-        for future in as_completed(futures, loop=client.loop):
-            yield positions[future.key], future.result()
-    except KilledWorker as error:
-        raise RuntimeError(
-            f"a Dask worker died on every attempt at a job ({error}); Dask's retries "
-            "(distributed.scheduler.allowed-failures) are spent. If the workers ran out of memory, "
-            "give them more (dask worker --memory-limit) or run fewer at once per machine."
-        ) from error
+        with retries_spent_error("a job", "If the workers ran out of memory, give them more "
+                                 "(dask worker --memory-limit) or run fewer at once per machine."):
+            for future in as_completed(futures, loop=client.loop):
+                yield positions[future.key], future.result()
     finally:
         # A failed job, or a caller that stops early, leaves the others nothing to do.
         client.cancel([*futures, *inputs])

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from distributed import KilledWorker
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.base import _item_columns, _ranking_frame
+from recsys.distributed._tasks import retries_spent_error, shared_input
 from recsys.utils import check_positive_int, limit_blas_threads, numba_threads
 
 _SHARD = "part-{:05d}.parquet"
@@ -80,13 +80,11 @@ def recommend(model, X, n=10, *, client=None, block_size=10_000, exclude_seen=Tr
     directory = None if output is None else _empty_output_directory(output)
     client = get_client() if client is None else client
 
-    # One copy of the model (and of the item ids) per worker, not one per task: each worker
-    # fetches it once. Not client.scatter: scattered data is lost for good when the workers
-    # holding it die, whereas a task's result is recomputed from its spec (kept by the
-    # scheduler), so the job survives even when every worker is killed and restarted.
+    # One copy of the model (and of the item ids) per worker, not one per task, recomputed if
+    # every worker holding it dies (see shared_input).
     job = uuid.uuid4().hex
     model_future, vocabulary_future = (
-        client.submit(_shared, value, key=f"recsys-recommend-{name}-{job}")
+        client.submit(shared_input, value, key=f"recsys-recommend-{name}-{job}")
         for name, value in (("model", model), ("vocabulary", vocabulary))
     )
     starts = range(0, matrix.shape[0], block_size)
@@ -99,16 +97,12 @@ def recommend(model, X, n=10, *, client=None, block_size=10_000, exclude_seen=Tr
         )
         for number, start in enumerate(starts)
     ]
+    advice = ("Lower block_size if the workers ran out of memory." if directory is None else
+              f"The shards under {directory} with a final name are complete; remove them and "
+              "rerun, or lower block_size if the workers ran out of memory.")
     try:
-        parts = client.gather(tasks)
-    except KilledWorker as error:
-        raise RuntimeError(
-            f"a Dask worker died on every attempt at a block of users ({error}); "
-            "Dask's retries (distributed.scheduler.allowed-failures) are spent. "
-            + ("" if directory is None else
-               f"The shards under {directory} with a final name are complete; remove them and "
-               "rerun, or lower block_size if the workers ran out of memory.")
-        ) from error
+        with retries_spent_error("a block of users", advice):
+            parts = client.gather(tasks)
     finally:
         if directory is not None:
             for temporary in glob.glob(str(directory / ".part-*.tmp")):
@@ -144,11 +138,6 @@ def _empty_output_directory(output):
             "remove them or choose another output directory, so that old and new shards never mix."
         )
     return directory
-
-
-def _shared(value):
-    """A task whose result is value: data the other tasks depend on, recomputable if lost."""
-    return value
 
 
 def _recommend_block(model, rows, user_ids, vocabulary, n, exclude_seen, allowed, path):
