@@ -337,23 +337,23 @@ def test_unavailable_model_is_skipped_with_its_reason(capsys, tmp_path):
     assert {fold["label"] for fold in document["folds"]} == {"pop"}
 
 
-def test_model_whose_program_is_missing_is_skipped_with_its_reason(capsys, tmp_path):
+@pytest.fixture
+def needs_missing_program():
+    """The name of a registered model that needs a program this machine lacks (unregistered after the test)."""
     register_model("test-needs-program", PopularityRecommender, task="topn", programs=("no-such-program-xyz",))
-    try:
-        document = run_json(tmp_path, "--models", "pop,test-needs-program", "--folds", "2")
-    finally:
-        _registry._MODELS.pop("test-needs-program")
+    yield "test-needs-program"
+    _registry._MODELS.pop("test-needs-program")
+
+
+def test_model_whose_program_is_missing_is_skipped_with_its_reason(capsys, tmp_path, needs_missing_program):
+    document = run_json(tmp_path, "--models", f"pop,{needs_missing_program}", "--folds", "2")
     reason = "needs the program no-such-program-xyz (install it or put it on PATH)"
     assert f"skipped test-needs-program: {reason}" in capsys.readouterr().out
     assert document["skipped"] == {"test-needs-program": reason}
 
 
-def test_a_skipped_baseline_is_refused_with_the_reason(capsys):
-    register_model("test-needs-program", PopularityRecommender, task="topn", programs=("no-such-program-xyz",))
-    try:
-        code = cli.main(["run", "--models", "pop,test-needs-program", "--baseline", "test-needs-program"])
-    finally:
-        _registry._MODELS.pop("test-needs-program")
+def test_a_skipped_baseline_is_refused_with_the_reason(capsys, needs_missing_program):
+    code = cli.main(["run", "--models", f"pop,{needs_missing_program}", "--baseline", needs_missing_program])
     assert code == 2
     assert "--baseline 'test-needs-program' cannot run here: it needs the program no-such-program-xyz" in (
         capsys.readouterr().err)
