@@ -181,7 +181,7 @@ def test_input_and_output_item_embeddings_are_one_matrix():
     model = tiny_model()
     hidden = torch.randn(2, 8)
     scores = model.item_scores(hidden)
-    torch.testing.assert_close(scores[:, 1:], hidden @ model.item_embeddings.weight[1:].T)
+    torch.testing.assert_close(scores[:, 1:], hidden @ model.item_embeddings.weight[1:].T)  # no offset: loss "ce"
 
 
 # ---------------------------------------------------------------------- losses
@@ -212,13 +212,31 @@ def test_sampled_losses_match_their_formula(loss):
     negatives = torch.randint(1, N_ITEMS + 1, (3, 7, n_negatives), generator=torch.Generator().manual_seed(2))
     output = model(ids, labels=labels, negative_ids=negatives)
     hidden, weights = output.last_hidden_state, model.item_embeddings.weight
-    positive = (hidden * weights[labels]).sum(-1)
-    negative = torch.einsum("bld,blkd->blk", hidden, weights[negatives])
+    # gBCE scores carry the calibrated offset of the config's 5 negatives (see below); BCE's is 0
+    offset = 0.0 if loss == "bce" else math.log(gbce_beta(5, N_ITEMS, 0.75) / 5)
+    positive = (hidden * weights[labels]).sum(-1) + offset
+    negative = torch.einsum("bld,blkd->blk", hidden, weights[negatives]) + offset
     beta = 1.0 if loss == "bce" else gbce_beta(5, N_ITEMS, 0.75)
     expected = (-beta * torch.nn.functional.logsigmoid(positive)
                 - torch.nn.functional.logsigmoid(-negative).sum(-1)).mean()
     torch.testing.assert_close(output.loss, expected)
     assert output.logits is None  # sampled losses skip the full score matrix
+
+
+@pytest.mark.parametrize(("loss", "n_negatives", "t"), [("gbce", 256, 0.75), ("gbce", 8, 0.0), ("bce", 1, 0.0)])
+def test_score_offset_starts_sampled_losses_at_their_best_constant_score(loss, n_negatives, t):
+    # Among equal scores s, -beta log sigmoid(s) - k log sigmoid(-s) is least at s = log(beta / k):
+    # a model whose raw scores are 0 starts there, so its first steps need not lower every score.
+    model = tiny_model(loss=loss, n_negatives=n_negatives, gbce_t=t)
+    k = 1 if loss == "bce" else n_negatives
+    beta = 1.0 if loss == "bce" else gbce_beta(n_negatives, N_ITEMS, t)
+    constant = torch.linspace(-12, 4, 16001, dtype=torch.float64)
+    loss_at = -beta * torch.nn.functional.logsigmoid(constant) - k * torch.nn.functional.logsigmoid(-constant)
+    assert model.score_offset == pytest.approx(constant[loss_at.argmin()].item(), abs=1e-3)
+    hidden = torch.randn(2, 8)
+    raw = hidden @ model.item_embeddings.weight[1:].T
+    torch.testing.assert_close(model.item_scores(hidden)[:, 1:], raw + model.score_offset)
+    assert tiny_model(loss="ce").score_offset == 0.0
 
 
 def test_sampled_negatives_are_uniform_over_the_other_items():
