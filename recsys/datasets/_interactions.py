@@ -17,6 +17,35 @@ def _frozen(array):
     return array
 
 
+def sortable_times(timestamps):
+    """Timestamps as numbers that sort like them (datetimes as int64, date strings parsed).
+
+    Raises ValueError on a missing timestamp (NaN, NaT or None), which no
+    order can place, and on values that are neither numbers, datetimes nor
+    strings pandas reads as dates ("2024-1-9" must come before "2024-1-10",
+    which comparing the strings would not do).
+    """
+    times = np.asarray(timestamps)
+    if times.dtype.kind in "OUS":
+        try:
+            times = pd.to_datetime(pd.Series(times), format="mixed").to_numpy()
+        except (TypeError, ValueError) as error:
+            raise ValueError("timestamps must be numbers or datetimes (or strings pandas reads as dates); "
+                             f"got values of type {type(times[0]).__name__}.") from error
+    if times.dtype.kind in "mM":
+        missing = np.isnat(times)
+        times = times.view(np.int64)
+    elif times.dtype.kind == "f":
+        missing = np.isnan(times)
+    elif times.dtype.kind in "iub":
+        missing = np.zeros(len(times), dtype=bool)
+    else:
+        raise ValueError(f"timestamps must be numbers or datetimes; got dtype {times.dtype}.")
+    if missing.any():
+        raise ValueError(f"{int(missing.sum())} event(s) have a missing timestamp; drop or date them first.")
+    return times
+
+
 class Interactions:
     """User-item events with user and item vocabularies.
 
@@ -404,7 +433,9 @@ class Interactions:
         Raises
         ------
         ValueError
-            When the interactions have no timestamps.
+            When the interactions have no timestamps, some are missing (NaN,
+            NaT), or they are neither numbers, datetimes nor strings that
+            pandas reads as dates.
 
         Examples
         --------
@@ -418,9 +449,7 @@ class Interactions:
         if self._timestamps is None:
             raise ValueError("these interactions have no timestamps, so they have no time order; build "
                              "them with Interactions.from_pandas(..., time_col=...).")
-        times = self._timestamps
-        if times.dtype.kind == "O":  # lexsort does not sort Python objects: sort their ranks
-            times = pd.Series(times).rank(method="dense").to_numpy()
+        times = sortable_times(self._timestamps)
         ties = np.arange(len(self)) if self._input_order is None else self._input_order
         if not by_user:
             return np.lexsort((ties, times))

@@ -82,7 +82,7 @@ def preference_pairs_from_ratings(X, like=4, dislike=2):
     >>> [(data.item_ids[c], data.item_ids[r]) for c, r in pairs]
     [('b', 'd'), ('c', 'd')]
     """
-    from recsys.neural._sequential import _check_interactions, _time_order
+    from recsys.neural._sequential import _check_interactions
 
     _check_interactions(X, "preference_pairs_from_ratings")
     if X.ratings is None:
@@ -90,7 +90,7 @@ def preference_pairs_from_ratings(X, like=4, dislike=2):
                          "<= dislike. Build it with Interactions.from_pandas(..., rating_col=...).")
     if not (isinstance(like, Real) and isinstance(dislike, Real)) or not dislike < like:
         raise ValueError(f"dislike must be a number below like; got like={like!r}, dislike={dislike!r}.")
-    order = _time_order(X)  # time order, ties in input order
+    order = X.time_order()  # by user, then time, ties in input order
     users = np.asarray(X.users)[order]
     items = np.asarray(X.items)[order].astype(np.int64)
     ratings = np.asarray(X.ratings)[order]

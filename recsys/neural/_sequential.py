@@ -410,45 +410,9 @@ def _check_interactions(X, method):
                          "Build it with Interactions.from_pandas(..., time_col=...).")
 
 
-def _sortable_times(timestamps):
-    """Timestamps as numbers that sort like them; ValueError on missing ones."""
-    times = np.asarray(timestamps)
-    if times.dtype.kind in "mM":
-        missing = np.isnat(times)
-        times = times.view(np.int64)
-    elif times.dtype.kind in "iub":
-        missing = np.zeros(len(times), dtype=bool)
-    elif times.dtype.kind == "f":
-        missing = np.isnan(times)
-    else:
-        try:
-            times = pd.to_datetime(pd.Series(times)).to_numpy()
-        except (TypeError, ValueError) as error:
-            raise ValueError("X.timestamps must be numbers or datetimes; got values of type "
-                             f"{type(times[0]).__name__}.") from error
-        return _sortable_times(times)
-    if missing.any():
-        raise ValueError(f"{int(missing.sum())} event(s) of X have a missing timestamp; drop or date them "
-                         "before fitting.")
-    return times
-
-
-def _time_order(X):
-    """Positions of X's events by user, then time; ties in the order of the rows X was built from.
-
-    As :meth:`Interactions.time_order`, with the timestamps checked and
-    converted by :func:`_sortable_times`; without ``input_order`` (an
-    Interactions built from a matrix), ties keep X's event order.
-    """
-    times = _sortable_times(X.timestamps)
-    input_order = getattr(X, "input_order", None)
-    ties = np.arange(len(times)) if input_order is None else input_order
-    return np.lexsort((ties, times, X.users))
-
-
 def _time_ordered_histories(X):
-    """Each user's item indices (user index order), by time, ties in input order (see _time_order)."""
-    order = _time_order(X)
+    """Each user's item indices (user index order), by time, ties in input order (``X.time_order()``)."""
+    order = X.time_order()
     users, items = np.asarray(X.users)[order], np.asarray(X.items)[order].astype(np.int64)
     bounds = np.searchsorted(users, np.arange(X.n_users + 1))
     return [items[bounds[user]:bounds[user + 1]] for user in range(X.n_users)]

@@ -266,3 +266,16 @@ def test_item_texts_from_the_item_side_table():
         data.item_texts(columns=[])
     with pytest.raises(ValueError, match="no item side table"):
         Interactions.from_pandas(pd.DataFrame({"user": [0], "item": ["a"]})).item_texts()
+
+
+def test_time_order_reads_date_strings_as_dates_and_refuses_missing_times():
+    # Compared as text, "2024-1-10" would come before "2024-1-9".
+    df = pd.DataFrame({"user": [0, 0, 0], "item": ["a", "b", "c"], "time": ["2024-1-10", "2024-1-9", "2024-2-1"]})
+    data = Interactions.from_pandas(df, time_col="time")
+    assert data.item_ids[data.items[data.time_order()]].tolist() == ["b", "a", "c"]
+    for times, message in ((np.array(["monday", "tuesday", "friday"], dtype=object), "numbers or datetimes"),
+                           ([1.0, np.nan, 3.0], "1 event.*missing timestamp"),
+                           (pd.to_datetime(["2024-01-01", None, "2024-01-03"]), "1 event.*missing timestamp")):
+        odd = Interactions([0, 0, 0], [0, 1, 2], user_ids=["u"], item_ids=["a", "b", "c"], timestamps=times)
+        with pytest.raises(ValueError, match=message):
+            odd.time_order()
