@@ -3,7 +3,8 @@
 Token ids: 0 is padding and item index ``i`` is token ``i + 1``, so the
 vocabulary holds ``n_items + 1`` tokens and the model never predicts padding.
 Input and output item embeddings are one matrix (scores are dot products with
-the item embeddings), as in SASRec (Kang & McAuley 2018).
+the item embeddings, plus a constant offset under gBCE), as in SASRec (Kang &
+McAuley 2018).
 """
 
 import math
@@ -89,7 +90,9 @@ class SASRecConfig(PretrainedConfig):
     loss : {"ce", "bce", "gbce"}, default="ce"
         Full softmax cross-entropy; binary cross-entropy with one sampled
         negative (SASRec); gSASRec's generalised BCE with ``n_negatives``
-        negatives and calibration ``gbce_t``.
+        negatives and calibration ``gbce_t``, whose scores carry the
+        constant offset :attr:`SASRecModel.score_offset` (so that training
+        starts where the loss wants equal scores to be).
     initializer_range : float, default=0.02
         Standard deviation of the normal initialisation.
 
