@@ -1,5 +1,7 @@
 """Item-based k-nearest-neighbours top-N recommender."""
 
+from typing import ClassVar
+
 from sklearn.utils.validation import check_is_fitted
 
 from recsys.base import BaseRecommender
@@ -60,7 +62,7 @@ class ItemKNN(BaseRecommender):
     """
 
     _parameter_constraints = knn_parameter_constraints()
-    _fitted_shapes = {"similarity_": ("n_items_", "n_items_")}  # checked by load
+    _fitted_shapes: ClassVar[dict] = {"similarity_": ("n_items_", "n_items_")}  # checked by load
 
     def __init__(self, k=100, similarity="cosine", shrink=0.0, alpha=0.5, normalize=True):
         self.k = k

@@ -1,5 +1,7 @@
 """User-based k-nearest-neighbours top-N recommender."""
 
+from typing import ClassVar
+
 import scipy.sparse as sp
 
 from recsys.base import BaseRecommender
@@ -61,7 +63,7 @@ class UserKNN(BaseRecommender):
     """
 
     _parameter_constraints = knn_parameter_constraints()
-    _fitted_shapes = {"user_items_": ("n_users", "n_items_")}  # checked by load
+    _fitted_shapes: ClassVar[dict] = {"user_items_": ("n_users", "n_items_")}  # checked by load
     # Recomputed from user_items_ rather than saved (the weighting is no array).
     _derived_attributes = ("weighting_", "user_vectors_")
 

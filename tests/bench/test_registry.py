@@ -96,7 +96,7 @@ def test_listing_survives_an_import_hook_that_refuses_a_peer(monkeypatch):
         def find_spec(self, name, path=None, target=None):
             if name.split(".")[0] == "surprise":
                 raise ModuleNotFoundError(f"No module named {name!r}")
-            return None
+            return None  # noqa: RET501, PLR1711 (the finder protocol: None lets the next finder look)
 
     monkeypatch.setattr(sys, "meta_path", [Refuse(), *sys.meta_path])
     monkeypatch.delitem(sys.modules, "surprise", raising=False)

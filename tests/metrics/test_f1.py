@@ -5,7 +5,13 @@ import pytest
 import scipy.sparse as sp
 from sklearn.metrics import f1_score
 
-from recsys.metrics import f1_at_k, make_ranking_scorer, precision_at_k, ranking_report, recall_at_k
+from recsys.metrics import (
+    f1_at_k,
+    make_ranking_scorer,
+    precision_at_k,
+    ranking_report,
+    recall_at_k,
+)
 
 
 def _random_case(seed, n_users=40, n_items=30, k=7):
