@@ -118,6 +118,41 @@ def test_counting_from_the_end_or_the_start(position_encoding):
             assert not torch.allclose(end.last_item_scores(short), start.last_item_scores(short))
 
 
+def _attend_to_padded_slots(model, ids):
+    """Reference for the sink: the history left-padded to max_len, every empty slot a zero vector before
+    each block and visible to attention (as RecTools and SASRec.pytorch, which do not mask padding keys)."""
+    padded = torch.cat([torch.zeros(len(ids), model.config.max_len - ids.shape[1], dtype=torch.long), ids], 1)
+    real = padded > 0
+    positions = positions_from_mask(real, model.config.max_len, model.config.position_from)
+    x = model.item_embeddings(padded) * math.sqrt(model.config.hidden_size)
+    x = x + model.position_embeddings(positions)
+    length = padded.shape[1]
+    causal = torch.ones(length, length, dtype=torch.bool).tril()[None, None]
+    for block in model.blocks:
+        x, _, _ = block(x * real[..., None], causal, positions, real, sink=False)
+    return model.final_norm(x)[:, -ids.shape[1]:]
+
+
+@pytest.mark.parametrize("length", [1, 5, 11])
+def test_the_sink_stands_for_every_empty_slot_of_the_window(length):
+    model = tiny_model(attention_sink=True)
+    ids = batch(length=length)
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids).last_hidden_state, _attend_to_padded_slots(model, ids))
+
+
+def test_the_sink_adds_no_weights_and_is_silent_when_the_window_is_full():
+    with_sink, without = tiny_model(attention_sink=True), tiny_model(attention_sink=False)
+    assert with_sink.state_dict().keys() == without.state_dict().keys()
+    without.load_state_dict(with_sink.state_dict())
+    full, short = batch(length=12), batch(length=4)
+    with torch.no_grad():
+        torch.testing.assert_close(with_sink(full).logits, without(full).logits)
+        # Shorter histories do see it: the weight of 8 empty slots.
+        assert not torch.allclose(with_sink(short).logits, without(short).logits)
+    assert tiny_config().attention_sink is True
+
+
 def test_rope_has_no_position_table_and_attends_by_relative_position():
     learned, rope = tiny_model(), tiny_model(position_encoding="rope")
     assert learned.position_embeddings.weight.shape == (12, 8)
@@ -266,25 +301,26 @@ def test_save_pretrained_round_trips_through_safetensors_and_auto_classes(tmp_pa
     assert (config.n_items, config.ffn, config.position_encoding) == (N_ITEMS, "moe", "rope")
 
 
-def test_configs_saved_before_position_from_existed_load_counting_from_the_start(tmp_path):
+@pytest.mark.parametrize("key, trained_with", [("position_from", "start"), ("attention_sink", False)])
+def test_configs_saved_before_an_option_existed_load_as_trained(tmp_path, key, trained_with):
     import json
 
-    old = tiny_model(position_from="start")
+    old = tiny_model(**{key: trained_with})
     old.save_pretrained(tmp_path)
     config_file = tmp_path / "config.json"
     values = json.loads(config_file.read_text())
-    assert values.pop("position_from") == "start"
+    assert values.pop(key) == trained_with
     config_file.write_text(json.dumps(values))  # as written before the key existed
     ids = batch(length=5)
     with torch.no_grad():
         expected = old(ids).logits
         for loaded in (SASRecModel.from_pretrained(tmp_path), AutoModel.from_pretrained(tmp_path)):
-            assert loaded.config.position_from == "start"
+            assert getattr(loaded.config, key) == trained_with
             torch.testing.assert_close(loaded.eval()(ids).logits, expected)
-    assert SASRecConfig.from_dict(values).position_from == "start"
-    # New configs save the key, so they load as saved.
+    assert getattr(SASRecConfig.from_dict(values), key) == trained_with
+    # New configs save the key, so they load as saved, the new default included.
     tiny_model().save_pretrained(tmp_path / "new")
-    assert SASRecModel.from_pretrained(tmp_path / "new").config.position_from == "end"
+    assert getattr(SASRecModel.from_pretrained(tmp_path / "new").config, key) == getattr(tiny_config(), key)
 
 
 def test_auto_model_builds_from_a_config():
@@ -320,6 +356,7 @@ def test_two_step_trainer_run(tmp_path):
     ({"n_items": 0}, "n_items must be a positive integer"),
     ({"gbce_t": 2.0}, "gbce_t"),
     ({"dropout": 1.0}, "dropout"),
+    ({"attention_sink": "yes"}, "attention_sink must be one of"),
 ])
 def test_bad_configs_rejected(settings, message):
     with pytest.raises(ValueError, match=message):
