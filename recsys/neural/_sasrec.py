@@ -93,10 +93,10 @@ class SASRecConfig(PretrainedConfig):
         none when the window is full), computed from the count of real
         tokens, so how a batch is padded never matters. It gives attention
         somewhere to go when no earlier item is relevant, and tells the
-        model how short the history is (on MovieTweetings, median history 10
-        items, gSASRec's NDCG@10 rose by 3 %: benchmarks/RESULTS.md, "Neural
-        pieces"). RecTools and SASRec.pytorch get the same by not masking
-        padding keys, and pay for attending to every padded slot. A saved
+        model how short the history is (its effect on NDCG@10 is measured
+        in benchmarks/RESULTS.md, "Neural pieces"). RecTools and
+        SASRec.pytorch get the same by not masking padding keys, and pay
+        for attending to every padded slot. A saved
         config without this key (written before it existed) loads as False,
         the behaviour its weights were trained with.
     ffn : {"dense", "moe"}, default="dense"
