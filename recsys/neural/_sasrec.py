@@ -96,9 +96,9 @@ class SASRecConfig(PretrainedConfig):
         model how short the history is (its effect on NDCG@10 is measured
         in benchmarks/RESULTS.md, "Neural pieces"). RecTools and
         SASRec.pytorch get the same by not masking padding keys, and pay
-        for attending to every padded slot. A saved
-        config without this key (written before it existed) loads as False,
-        the behaviour its weights were trained with.
+        for attending to every padded slot. A saved config without this key
+        (written before it existed) loads as False, the behaviour its
+        weights were trained with.
     ffn : {"dense", "moe"}, default="dense"
         The feed-forward block: one MLP, or a mixture of ``n_experts`` MLPs
         of which each token uses ``moe_top_k`` (plus an always-on shared

@@ -125,7 +125,8 @@ def _attend_to_padded_slots(model, ids):
     real = padded > 0
     positions = positions_from_mask(real, model.config.max_len, model.config.position_from)
     x = model.item_embeddings(padded) * math.sqrt(model.config.hidden_size)
-    x = x + model.position_embeddings(positions)
+    if model.position_embeddings is not None:
+        x = x + model.position_embeddings(positions)
     length = padded.shape[1]
     causal = torch.ones(length, length, dtype=torch.bool).tril()[None, None]
     for block in model.blocks:
@@ -133,9 +134,10 @@ def _attend_to_padded_slots(model, ids):
     return model.final_norm(x)[:, -ids.shape[1]:]
 
 
+@pytest.mark.parametrize("position_encoding", ["learned", "rope"])
 @pytest.mark.parametrize("length", [1, 5, 11])
-def test_the_sink_stands_for_every_empty_slot_of_the_window(length):
-    model = tiny_model(attention_sink=True)
+def test_the_sink_stands_for_every_empty_slot_of_the_window(length, position_encoding):
+    model = tiny_model(attention_sink=True, position_encoding=position_encoding)
     ids = batch(length=length)
     with torch.no_grad():
         torch.testing.assert_close(model(ids).last_hidden_state, _attend_to_padded_slots(model, ids))
