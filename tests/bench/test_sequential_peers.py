@@ -1,0 +1,56 @@
+"""benchmarks/sequential_peers.py: what each model is given, and the table its runs are summarised in."""
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def peers_script():
+    # The script imports benchmarks/peers/_memory.py as `peers._memory`: its folder must be importable.
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location("sequential_peers", BENCHMARKS / "sequential_peers.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+        for name in [name for name in sys.modules if name == "peers" or name.startswith("peers.")]:
+            del sys.modules[name]  # a top-level "peers" must not outlive this module's tests
+
+
+ARGS = SimpleNamespace(max_len=50, lr=1e-3, batch_size=64, epochs=40, validation_fraction=0.0, patience=5)
+
+
+def test_ours_and_the_peer_get_the_same_architecture_and_loss(peers_script):
+    ours, peer = peers_script.model_params("gsasrec", ARGS, seed=2), peers_script.model_params(
+        "rectools-gsasrec", ARGS, seed=2)
+    # The peer takes exactly the shared settings; ours adds only what RecTools fixes internally or lacks.
+    assert set(ours) - set(peer) == {"intermediate_size", "device", "validation_fraction", "patience"}
+    assert {name: ours[name] for name in peer} == peer
+    assert (peer["loss"], peer["n_negatives"], peer["gbce_t"], peer["random_state"]) == ("gbce", 256, 0.75, 2)
+    # RecTools' feed-forward is n_factors wide.
+    assert ours["intermediate_size"] == peer["hidden_size"]
+    assert peers_script.model_params("rectools-sasrec", ARGS)["loss"] == "bce"
+
+
+def test_summary_table_gives_mean_and_spread_over_seeds(peers_script):
+    def row(model, seed, ndcg, epoch_seconds=None):
+        return {"dataset": "toy", "model": model, "seed": seed, "ndcg@10": ndcg, "recall@10": 2 * ndcg,
+                "epochs_run": None if epoch_seconds is None else 40, "epoch_seconds": epoch_seconds,
+                "fit_seconds": 10.0 + seed, "peak_memory_mb": 100.0}
+
+    table = peers_script.summary_table([row("sasrec", 0, 0.10, 1.0), row("sasrec", 1, 0.12, 3.0),
+                                        row("pop", 0, 0.05)]).splitlines()
+    assert table[0].startswith("| data set | model | seeds | NDCG@10 |")
+    # Two seeds: the mean and the sample standard deviation (ddof 1) of each figure.
+    assert table[2] == ("| toy | sasrec | 2 | 0.1100 +- 0.0141 | 0.2200 +- 0.0283 | 40 | 2.00 +- 1.41 | "
+                        "10.5 +- 0.7 | 100 +- 0 |")
+    # One run: the figure alone, no spread; no epochs for a model that has none.
+    assert table[3] == "| toy | pop | 1 | 0.0500 | 0.1000 |  |  | 10.0 | 100 |"
