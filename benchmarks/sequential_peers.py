@@ -32,6 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NamedTuple
 
 import numpy as np
 from peers._memory import peak_rss, reset_peak  # benchmarks/peers/_memory.py
@@ -169,37 +170,57 @@ def model_params(model, args, seed=0):
             "validation_fraction": args.validation_fraction, "patience": args.patience}
 
 
-def run_model(name, model, seed, fold, split_dir, workdir, peer_runner, args, log):
-    """Fit and score one (model, seed) in a child process; return its row, or None if it failed."""
-    out_dir = workdir / name / f"{model}-seed{seed}"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    params = model_params(model, args, seed)
-    (out_dir / "params.json").write_text(json.dumps({**params, "threads": args.threads, "k": 10}))
-    if model in PEERS:
-        command = [args.peer_python, str(peer_runner), str(split_dir), str(out_dir), str(out_dir / "params.json")]
-    else:
-        command = [sys.executable, str(Path(__file__).resolve()), "--worker", model, str(split_dir),
-                   str(out_dir), str(out_dir / "params.json")]
-    meta = run_child(f"{name} {model} seed {seed}", command, out_dir, args.threads, log)
-    if meta is None:
-        return None
-    ids = np.load(out_dir / "ids.npy")
-    epochs = meta.get("epochs") or []
-    row = {"dataset": name, "model": model, "seed": seed, **score(fold, ids), "params": params,
-           "fit_seconds": meta["fit_seconds"], "recommend_seconds": meta["recommend_seconds"],
-           "epochs_run": len(epochs) or None,
-           "epoch_seconds": float(np.median([e["seconds"] for e in epochs])) if epochs else None,
-           "losses": [e["loss"] for e in epochs], "val_ndcg": [e.get("val_ndcg") for e in epochs],
-           "best_epoch": meta.get("best_epoch"),
-           "peak_memory_mb": (meta["peak_rss"] - meta["rss_before_fit"]) / 2**20,
-           "peak_rss_mb": meta["peak_rss"] / 2**20, "library": meta.get("library", "recsys"),
-           "load_average": [meta["load_average_at_start"], meta["load_average_at_end"]]}
-    epoch_text = "" if row["epoch_seconds"] is None else (
-        f", {row['epochs_run']} epochs of {row['epoch_seconds']:.2f} s (median), last loss {row['losses'][-1]:.4f}")
-    log(f"{name} {model} seed {seed}: NDCG@10 {row['ndcg@10']:.4f}, Recall@10 {row['recall@10']:.4f}, "
-        f"fit {row['fit_seconds']:.1f} s{epoch_text}, peak +{row['peak_memory_mb']:.0f} MB, "
-        f"load {row['load_average'][0]:.2f}-{row['load_average'][1]:.2f}")
-    return row
+class Split(NamedTuple):
+    """One data set's fold, as scored here, and the directory its children read it from."""
+
+    name: str
+    fold: SimpleNamespace
+    directory: Path
+
+
+class ChildRuns:
+    """Fits and scores each (model, seed) in a child process of its own, all with the same settings."""
+
+    def __init__(self, args, workdir, log):
+        self.args, self.workdir, self.log = args, workdir, log
+        self.peer_runner = Path(__file__).resolve().parent / "peers" / "rectools_sasrec.py"
+
+    def command(self, model, split, out_dir):
+        """The child's command line: the peer's runner in its virtualenv, or this script as a worker."""
+        params = str(out_dir / "params.json")
+        if model in PEERS:
+            return [self.args.peer_python, str(self.peer_runner), str(split.directory), str(out_dir), params]
+        return [sys.executable, str(Path(__file__).resolve()), "--worker", model, str(split.directory),
+                str(out_dir), params]
+
+    def run(self, split, model, seed):
+        """Fit and score one (model, seed) on a split; return its row, or None if the child failed."""
+        out_dir = self.workdir / split.name / f"{model}-seed{seed}"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        params = model_params(model, self.args, seed)
+        (out_dir / "params.json").write_text(json.dumps({**params, "threads": self.args.threads, "k": 10}))
+        label = f"{split.name} {model} seed {seed}"
+        meta = run_child(label, self.command(model, split, out_dir), out_dir, self.args.threads, self.log)
+        if meta is None:
+            return None
+        epochs = meta.get("epochs") or []
+        row = {"dataset": split.name, "model": model, "seed": seed,
+               **score(split.fold, np.load(out_dir / "ids.npy")), "params": params,
+               "fit_seconds": meta["fit_seconds"], "recommend_seconds": meta["recommend_seconds"],
+               "epochs_run": len(epochs) or None,
+               "epoch_seconds": float(np.median([e["seconds"] for e in epochs])) if epochs else None,
+               "losses": [e["loss"] for e in epochs], "val_ndcg": [e.get("val_ndcg") for e in epochs],
+               "best_epoch": meta.get("best_epoch"),
+               "peak_memory_mb": (meta["peak_rss"] - meta["rss_before_fit"]) / 2**20,
+               "peak_rss_mb": meta["peak_rss"] / 2**20, "library": meta.get("library", "recsys"),
+               "load_average": [meta["load_average_at_start"], meta["load_average_at_end"]]}
+        epoch_text = "" if row["epoch_seconds"] is None else (
+            f", {row['epochs_run']} epochs of {row['epoch_seconds']:.2f} s (median), "
+            f"last loss {row['losses'][-1]:.4f}")
+        self.log(f"{label}: NDCG@10 {row['ndcg@10']:.4f}, Recall@10 {row['recall@10']:.4f}, "
+                 f"fit {row['fit_seconds']:.1f} s{epoch_text}, peak +{row['peak_memory_mb']:.0f} MB, "
+                 f"load {row['load_average'][0]:.2f}-{row['load_average'][1]:.2f}")
+        return row
 
 
 def summary_table(rows):
@@ -255,7 +276,6 @@ def main(argv=None):
         return
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sequential_peers_"))
-    peer_runner = Path(__file__).resolve().parent / "peers" / "rectools_sasrec.py"
     results = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "machine": {"cpu_count": os.cpu_count(), "load_average_1min_start": os.getloadavg()[0]},
                "threads": args.threads, "rows": []}
@@ -263,13 +283,14 @@ def main(argv=None):
     def log(message):
         print(message, flush=True)
 
+    runs = ChildRuns(args, workdir, log)
     for name in args.datasets:
-        split_dir = workdir / name / "split"
-        fold = write_split(name, split_dir)
-        log(f"{name}: {json.loads((split_dir / 'split.json').read_text())}")
+        directory = workdir / name / "split"
+        split = Split(name, write_split(name, directory), directory)
+        log(f"{name}: {json.loads((directory / 'split.json').read_text())}")
         for model in args.models:
             for seed in (args.seeds if model in SEEDED_MODELS else args.seeds[:1]):
-                row = run_model(name, model, seed, fold, split_dir, workdir, peer_runner, args, log)
+                row = runs.run(split, model, seed)
                 if row is None:
                     continue
                 results["rows"].append(row)

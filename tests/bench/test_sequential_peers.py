@@ -54,3 +54,17 @@ def test_summary_table_gives_mean_and_spread_over_seeds(peers_script):
                         "10.5 +- 0.7 | 100 +- 0 |")
     # One run: the figure alone, no spread; no epochs for a model that has none.
     assert table[3] == "| toy | pop | 1 | 0.0500 | 0.1000 |  |  | 10.0 | 100 |"
+
+
+def test_each_child_runs_in_its_own_interpreter(peers_script, tmp_path):
+    args = SimpleNamespace(**vars(ARGS), peer_python="/venvs/rectools/bin/python", threads=1)
+    runs = peers_script.ChildRuns(args, tmp_path, print)
+    split = peers_script.Split("toy", None, tmp_path / "toy" / "split")
+    out_dir = tmp_path / "toy" / "gsasrec-seed0"
+    peer = runs.command("rectools-gsasrec", split, out_dir)
+    ours = runs.command("gsasrec", split, out_dir)
+    # The peer: its own virtualenv's interpreter, RecTools' runner, the same split and parameter files.
+    assert peer[:2] == ["/venvs/rectools/bin/python", str(BENCHMARKS / "peers" / "rectools_sasrec.py")]
+    # Ours: this interpreter, running the script itself as a worker for the model.
+    assert ours[:4] == [sys.executable, str(BENCHMARKS / "sequential_peers.py"), "--worker", "gsasrec"]
+    assert peer[-3:] == ours[-3:] == [str(split.directory), str(out_dir), str(out_dir / "params.json")]
