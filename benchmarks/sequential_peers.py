@@ -174,7 +174,7 @@ class Split(NamedTuple):
     """One data set's fold, as scored here, and the directory its children read it from."""
 
     name: str
-    fold: SimpleNamespace
+    fold: object  # the harness' leave-last-out fold (a recsys.bench TopNFold), as write_split made it
     directory: Path
 
 
