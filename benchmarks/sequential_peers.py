@@ -164,6 +164,8 @@ def model_params(model, args, seed=0):
     base = LOSSES[PEERS.get(model, model)]
     shared = {**ARCHITECTURE, **base, "max_len": args.max_len, "lr": args.lr, "batch_size": args.batch_size,
               "epochs": args.epochs, "random_state": seed}
+    if args.lr_schedule is not None:
+        shared["lr_schedule"] = args.lr_schedule
     if model in PEERS:
         return shared
     return {**shared, "intermediate_size": ARCHITECTURE["hidden_size"], "device": "cpu",
@@ -256,6 +258,9 @@ def main(argv=None):
     parser.add_argument("--max-len", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default=None,
+                        help="the learning-rate schedule of every neural model, the peer's included "
+                             "(default: constant, RecTools' only one and recsys' default)")
     parser.add_argument("--validation-fraction", type=float, default=0.0,
                         help="recsys' early-stopping slice; 0 (default) trains all epochs, as the peer does")
     parser.add_argument("--patience", type=int, default=5)

@@ -18,6 +18,7 @@ the top ``k`` items per user over the whole catalogue with the user's seen items
 """
 
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -62,10 +63,24 @@ def main(split_dir, out_dir, params):
             epochs.append({"seconds": time.perf_counter() - self.started,
                            "loss": None if loss is None else float(loss)})
 
+    class CosineDecay(Callback):
+        """recsys' lr_schedule="cosine" (transformers' cosine schedule, no warm-up): RecTools' SASRec keeps
+        Adam's rate constant and takes no scheduler, so the rate is set before every step."""
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            progress = trainer.global_step / trainer.estimated_stepping_batches
+            for group in trainer.optimizers[0].param_groups:
+                group["lr"] = params["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))
+
+    schedule = params.get("lr_schedule", "constant")
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"the peer runner knows the constant and cosine schedules, not {schedule!r}")
+    callbacks = [EpochTimer()] + ([CosineDecay()] if schedule == "cosine" else [])
+
     def trainer():
         return Trainer(max_epochs=params["epochs"], min_epochs=params["epochs"], deterministic=True,
                        enable_progress_bar=False, enable_model_summary=False, logger=False,
-                       enable_checkpointing=False, accelerator="cpu", devices=1, callbacks=[EpochTimer()])
+                       enable_checkpointing=False, accelerator="cpu", devices=1, callbacks=callbacks)
 
     loss = {"bce": "BCE", "gbce": "gBCE", "ce": "softmax"}[params["loss"]]
     model = SASRecModel(

@@ -94,6 +94,28 @@ def test_history_records_epoch_seconds():
     assert all(isinstance(record["seconds"], float) and record["seconds"] > 0 for record in model.history_)
 
 
+@pytest.mark.parametrize(("schedule", "expected"), [
+    # 4 epochs of 2 steps each (30 users, batch 16); the rate at each epoch's first step, of lr = 0.01.
+    ("constant", [0.01, 0.01, 0.01, 0.01]),
+    ("linear", [0.01, 0.0075, 0.005, 0.0025]),
+    ("cosine", [0.01, 0.01 * (1 + np.cos(np.pi / 4)) / 2, 0.005, 0.01 * (1 + np.cos(3 * np.pi / 4)) / 2]),
+])
+def test_the_learning_rate_follows_its_schedule_to_zero_at_the_last_step(schedule, expected):
+    events = pd.DataFrame({"user": np.repeat(np.arange(30), 4), "item": np.arange(120) % 9,
+                           "time": np.tile(np.arange(4), 30)})
+    config = SASRecConfig(hidden_size=8, n_layers=1, n_heads=1, intermediate_size=8, max_len=5)
+    model = SequentialRecommender(config, epochs=4, batch_size=16, lr=0.01, lr_schedule=schedule,
+                                  validation_fraction=0, random_state=0, device="cpu")
+    model.fit(Interactions.from_pandas(events, time_col="time"))
+    np.testing.assert_allclose([record["lr"] for record in model.history_], expected)
+
+
+def test_an_unknown_schedule_is_refused_with_the_choices():
+    events = pd.DataFrame({"user": [0, 0, 1, 1], "item": [0, 1, 1, 2], "time": [0, 1, 0, 1]})
+    with pytest.raises(ValueError, match="lr_schedule.*cosine"):
+        SequentialRecommender(lr_schedule="step").fit(Interactions.from_pandas(events, time_col="time"))
+
+
 @pytest.mark.parametrize("loss", ["bce", "gbce"])
 def test_sampled_loss_scores_all_items_or_gathers_with_the_same_result(loss, monkeypatch):
     """The two ways recommendation_loss scores sampled negatives agree in loss and gradients."""
