@@ -163,7 +163,7 @@ def model_params(model, args, seed=0):
                 "ease": {"l2": 200.0}}.get(model, {})
     base = LOSSES[PEERS.get(model, model)]
     shared = {**ARCHITECTURE, **base, "max_len": args.max_len, "lr": args.lr, "batch_size": args.batch_size,
-              "epochs": args.epochs, "random_state": seed}
+              "epochs": args.epochs, "dropout": args.dropout, "random_state": seed}
     if args.lr_schedule is not None:
         shared["lr_schedule"] = args.lr_schedule
     if model in PEERS:
@@ -258,6 +258,9 @@ def main(argv=None):
     parser.add_argument("--max-len", type=int, default=50)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--dropout", type=float, default=ARCHITECTURE["dropout"],
+                        help="every neural model's dropout (RecTools' default; the SASRec paper took 0.5 for its "
+                             "sparse data sets)")
     parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default=None,
                         help="the learning-rate schedule of every neural model, the peer's included "
                              "(default: constant, RecTools' only one and recsys' default)")

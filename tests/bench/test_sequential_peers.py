@@ -25,7 +25,8 @@ def peers_script():
             del sys.modules[name]  # a top-level "peers" must not outlive this module's tests
 
 
-ARGS = SimpleNamespace(max_len=50, lr=1e-3, batch_size=64, epochs=40, validation_fraction=0.0, patience=5)
+ARGS = SimpleNamespace(max_len=50, lr=1e-3, lr_schedule=None, dropout=0.2, batch_size=64, epochs=40,
+                       validation_fraction=0.0, patience=5)
 
 
 def test_ours_and_the_peer_get_the_same_architecture_and_loss(peers_script):
@@ -38,6 +39,14 @@ def test_ours_and_the_peer_get_the_same_architecture_and_loss(peers_script):
     # RecTools' feed-forward is n_factors wide.
     assert ours["intermediate_size"] == peer["hidden_size"]
     assert peers_script.model_params("rectools-sasrec", ARGS)["loss"] == "bce"
+    assert "lr_schedule" not in peer  # each library's own: constant for both
+
+
+def test_a_schedule_and_dropout_given_reach_ours_and_the_peer(peers_script):
+    args = SimpleNamespace(**{**vars(ARGS), "lr_schedule": "cosine", "dropout": 0.5})
+    for model in ("gsasrec", "rectools-gsasrec"):
+        params = peers_script.model_params(model, args)
+        assert (params["lr_schedule"], params["dropout"]) == ("cosine", 0.5)
 
 
 def test_summary_table_gives_mean_and_spread_over_seeds(peers_script):
