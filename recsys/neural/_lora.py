@@ -115,8 +115,9 @@ class SequentialFineTuneMixin(AdapterMixin):
         The design: ``fit`` always trains from scratch (scikit-learn's
         contract); ``fine_tune`` is the one way to continue, so that a
         ``clone`` or a grid search never fine-tunes by accident. It uses the
-        estimator's training parameters (``epochs``, ``lr``, ``batch_size``,
-        ``validation_fraction``, ``patience``, ``random_state``): change them
+        estimator's training parameters (``epochs``, ``lr``, ``lr_schedule``,
+        ``batch_size``, ``validation_fraction``, ``patience``,
+        ``random_state``): change them
         with ``set_params`` first (LoRA usually wants a larger ``lr``).
 
         Parameters
