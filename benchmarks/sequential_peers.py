@@ -163,9 +163,8 @@ def model_params(model, args, seed=0):
                 "ease": {"l2": 200.0}}.get(model, {})
     base = LOSSES[PEERS.get(model, model)]
     shared = {**ARCHITECTURE, **base, "max_len": args.max_len, "lr": args.lr, "batch_size": args.batch_size,
-              "epochs": args.epochs, "dropout": args.dropout, "random_state": seed}
-    if args.lr_schedule is not None:
-        shared["lr_schedule"] = args.lr_schedule
+              "epochs": args.epochs, "dropout": args.dropout, "lr_schedule": args.lr_schedule,
+              "random_state": seed}
     if model in PEERS:
         return shared
     return {**shared, "intermediate_size": ARCHITECTURE["hidden_size"], "device": "cpu",
@@ -261,7 +260,7 @@ def main(argv=None):
     parser.add_argument("--dropout", type=float, default=ARCHITECTURE["dropout"],
                         help="every neural model's dropout (RecTools' default; the SASRec paper took 0.5 for its "
                              "sparse data sets)")
-    parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default=None,
+    parser.add_argument("--lr-schedule", choices=["constant", "cosine"], default="constant",
                         help="the learning-rate schedule of every neural model, the peer's included "
                              "(default: constant, RecTools' only one and recsys' default)")
     parser.add_argument("--validation-fraction", type=float, default=0.0,

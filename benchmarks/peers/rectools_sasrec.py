@@ -72,7 +72,7 @@ def main(split_dir, out_dir, params):
             for group in trainer.optimizers[0].param_groups:
                 group["lr"] = params["lr"] * 0.5 * (1.0 + math.cos(math.pi * progress))
 
-    schedule = params.get("lr_schedule", "constant")
+    schedule = params.get("lr_schedule", "constant")  # absent in params files written before the option
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"the peer runner knows the constant and cosine schedules, not {schedule!r}")
     callbacks = [EpochTimer()] + ([CosineDecay()] if schedule == "cosine" else [])

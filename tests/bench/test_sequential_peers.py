@@ -25,7 +25,7 @@ def peers_script():
             del sys.modules[name]  # a top-level "peers" must not outlive this module's tests
 
 
-ARGS = SimpleNamespace(max_len=50, lr=1e-3, lr_schedule=None, dropout=0.2, batch_size=64, epochs=40,
+ARGS = SimpleNamespace(max_len=50, lr=1e-3, lr_schedule="constant", dropout=0.2, batch_size=64, epochs=40,
                        validation_fraction=0.0, patience=5)
 
 
@@ -39,7 +39,7 @@ def test_ours_and_the_peer_get_the_same_architecture_and_loss(peers_script):
     # RecTools' feed-forward is n_factors wide.
     assert ours["intermediate_size"] == peer["hidden_size"]
     assert peers_script.model_params("rectools-sasrec", ARGS)["loss"] == "bce"
-    assert "lr_schedule" not in peer  # each library's own: constant for both
+    assert peer["lr_schedule"] == "constant"  # RecTools' only schedule, recsys' default
 
 
 def test_a_schedule_and_dropout_given_reach_ours_and_the_peer(peers_script):

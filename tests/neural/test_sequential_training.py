@@ -84,12 +84,17 @@ def test_validation_slice_has_a_floor(n_users, fraction, expected):
     assert held_out == sorted(tuple(sequences[user].tolist()) for user in shortened)
 
 
-def test_history_records_epoch_seconds():
+def fit_tiny(**params):
+    """A one-block SASRec fitted on 30 users of 4 events each."""
     events = pd.DataFrame({"user": np.repeat(np.arange(30), 4), "item": np.arange(120) % 9,
                            "time": np.tile(np.arange(4), 30)})
     config = SASRecConfig(hidden_size=8, n_layers=1, n_heads=1, intermediate_size=8, max_len=5)
-    model = SequentialRecommender(config, epochs=2, validation_fraction=0.2, random_state=0, device="cpu")
-    model.fit(Interactions.from_pandas(events, time_col="time"))
+    model = SequentialRecommender(config, random_state=0, device="cpu", **params)
+    return model.fit(Interactions.from_pandas(events, time_col="time"))
+
+
+def test_history_records_epoch_seconds():
+    model = fit_tiny(epochs=2, validation_fraction=0.2)
     assert [record["epoch"] for record in model.history_] == [1, 2]
     assert all(isinstance(record["seconds"], float) and record["seconds"] > 0 for record in model.history_)
 
@@ -100,13 +105,8 @@ def test_history_records_epoch_seconds():
     ("linear", [0.01, 0.0075, 0.005, 0.0025]),
     ("cosine", [0.01, 0.01 * (1 + np.cos(np.pi / 4)) / 2, 0.005, 0.01 * (1 + np.cos(3 * np.pi / 4)) / 2]),
 ])
-def test_the_learning_rate_follows_its_schedule_to_zero_at_the_last_step(schedule, expected):
-    events = pd.DataFrame({"user": np.repeat(np.arange(30), 4), "item": np.arange(120) % 9,
-                           "time": np.tile(np.arange(4), 30)})
-    config = SASRecConfig(hidden_size=8, n_layers=1, n_heads=1, intermediate_size=8, max_len=5)
-    model = SequentialRecommender(config, epochs=4, batch_size=16, lr=0.01, lr_schedule=schedule,
-                                  validation_fraction=0, random_state=0, device="cpu")
-    model.fit(Interactions.from_pandas(events, time_col="time"))
+def test_each_epoch_records_the_rate_its_schedule_gives(schedule, expected):
+    model = fit_tiny(epochs=4, batch_size=16, lr=0.01, lr_schedule=schedule, validation_fraction=0)
     np.testing.assert_allclose([record["lr"] for record in model.history_], expected)
 
 
