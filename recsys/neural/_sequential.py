@@ -170,7 +170,9 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Torc
         "verbose": ["verbose"],
     }
 
-    def __init__(self, config=None, max_len=None, epochs=20, batch_size=128, lr=1e-3, lr_schedule="constant",
+    # Keyword-only after config, as scikit-learn does, so that a parameter added later (lr_schedule was)
+    # can take its place in the list without shifting what a positional call meant.
+    def __init__(self, config=None, *, max_len=None, epochs=20, batch_size=128, lr=1e-3, lr_schedule="constant",
                  weight_decay=0.0, loss=None, n_negatives=None, validation_fraction=0.1, patience=10,
                  device="auto", random_state=None, verbose=0):
         self.config = config

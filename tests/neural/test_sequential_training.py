@@ -116,6 +116,13 @@ def test_an_unknown_schedule_is_refused_with_the_choices():
         SequentialRecommender(lr_schedule="step").fit(Interactions.from_pandas(events, time_col="time"))
 
 
+def test_settings_after_config_are_keyword_only():
+    """A positional call cannot silently bind a setting to the parameter a later addition put in its place."""
+    with pytest.raises(TypeError, match="positional"):
+        SequentialRecommender(None, 50)
+    assert SequentialRecommender(None, max_len=50).max_len == 50
+
+
 @pytest.mark.parametrize("loss", ["bce", "gbce"])
 def test_sampled_loss_scores_all_items_or_gathers_with_the_same_result(loss, monkeypatch):
     """The two ways recommendation_loss scores sampled negatives agree in loss and gradients."""
