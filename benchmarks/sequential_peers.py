@@ -17,6 +17,10 @@ Peak memory is the child's peak resident set size above its size before ``fit`` 
 and its training took, the interpreter and imports left out), so that torch's allocations count,
 which ``tracemalloc`` does not see. Every child gets the same number of threads.
 
+The tables printed at the end give every model's mean and spread over its seeds, and each of our
+sequential models against its peer with Welch's t-test of the two sets of seeds. Seeds run by separate
+commands (two side by side, say) are joined with ``--merge`` over their ``--output`` files.
+
     python -m venv /work/venvs/rectools
     /work/venvs/rectools/bin/pip install torch==2.13.0 "rectools[torch]==0.19.0"
     RECSYS_DATA_HOME=/work/shared/data nice -n 10 python benchmarks/sequential_peers.py \\
@@ -248,6 +252,57 @@ def summary_table(rows):
     return "\n".join(lines)
 
 
+def comparison_table(rows):
+    """Markdown rows: each of our sequential models against its peer on a data set, over their seeds.
+
+    The ratio of the mean NDCG@10 and Welch's t-test of the two sets of seeds (unequal variances: the
+    peer's seeds spread differently from ours), so that a gap smaller than the seeds' spread is not read
+    as a result. Pairs with fewer than two seeds on either side get no test.
+    """
+    from scipy import stats
+
+    lines = ["| data set | ours | peer | seeds (ours, peer) | NDCG@10 ours | NDCG@10 peer | ours / peer | Welch p |",
+             "|---|---|---|---|---|---|---|---|"]
+    for dataset in dict.fromkeys(row["dataset"] for row in rows):
+        for peer, ours in PEERS.items():
+            mine, theirs = ([row["ndcg@10"] for row in rows if row["dataset"] == dataset and row["model"] == model]
+                            for model in (ours, peer))
+            if not mine or not theirs:
+                continue
+            test = (f"{stats.ttest_ind(mine, theirs, equal_var=False).pvalue:.2f}"
+                    if min(len(mine), len(theirs)) >= 2 else "")
+            lines.append(f"| {dataset} | {ours} | {peer} | {len(mine)}, {len(theirs)} | {np.mean(mine):.4f} | "
+                         f"{np.mean(theirs):.4f} | {np.mean(mine) / np.mean(theirs):.3f} | {test} |")
+    return "\n".join(lines)
+
+
+#: settings that output files written before their option existed ran at (read as such by --merge)
+SETTINGS_ADDED_LATER = {"lr_schedule": "constant"}
+
+
+def merged_rows(paths):
+    """The rows of earlier ``--output`` files, for one table over seeds run by separate commands.
+
+    Runs of one (data set, model) must share every setting but the seed, and a seed may appear once:
+    otherwise the mean would mix settings or count a run twice, so both are refused.
+    """
+    rows, settings, seen = [], {}, set()
+    for path in paths:
+        for row in json.loads(Path(path).read_text())["rows"]:
+            key = (row["dataset"], row["model"])
+            params = {**SETTINGS_ADDED_LATER, **row["params"]}
+            params.pop("random_state", None)
+            if settings.setdefault(key, params) != params:
+                raise ValueError(f"{path}: {key[1]} on {key[0]} ran with other settings than in an earlier file "
+                                 f"({params} against {settings[key]}); merge runs of one setting at a time.")
+            if (*key, row["seed"]) in seen:
+                raise ValueError(f"{path}: {key[1]} on {key[0]} seed {row['seed']} is already in an earlier file; "
+                                 "give each run once.")
+            seen.add((*key, row["seed"]))
+            rows.append(row)
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--datasets", nargs="+", default=["ml-100k", "ml-1m-partial", "movietweetings-100k"])
@@ -274,12 +329,19 @@ def main(argv=None):
     parser.add_argument("--peer-python", default="/work/venvs/rectools/bin/python")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--output", type=Path, default=None, help="write the results here as JSON")
+    parser.add_argument("--merge", type=Path, nargs="+", default=None, metavar="OUTPUT",
+                        help="run nothing: print the tables over the rows of earlier --output files (seeds run "
+                             "by separate commands, one setting per model and data set)")
     # worker mode (internal): --worker MODEL SPLIT_DIR OUT_DIR PARAMS_JSON
     parser.add_argument("--worker", nargs=4, metavar=("MODEL", "SPLIT", "OUT", "PARAMS"))
     args = parser.parse_args(argv)
     if args.worker:
         model, split_dir, out_dir, params = args.worker
         worker(model, split_dir, out_dir, json.loads(Path(params).read_text()))
+        return
+    if args.merge:
+        rows = merged_rows(args.merge)
+        print(summary_table(rows) + "\n\n" + comparison_table(rows))
         return
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sequential_peers_"))
@@ -306,7 +368,7 @@ def main(argv=None):
     results["machine"]["load_average_1min_end"] = os.getloadavg()[0]
     if args.output:
         args.output.write_text(json.dumps(results, indent=1))
-    print("\n" + summary_table(results["rows"]))
+    print("\n" + summary_table(results["rows"]) + "\n\n" + comparison_table(results["rows"]))
 
 
 if __name__ == "__main__":

@@ -77,3 +77,48 @@ def test_each_child_runs_in_its_own_interpreter(peers_script, tmp_path):
     # Ours: this interpreter, running the script itself as a worker for the model.
     assert ours[:4] == [sys.executable, str(BENCHMARKS / "sequential_peers.py"), "--worker", "gsasrec"]
     assert peer[-3:] == ours[-3:] == [str(split.directory), str(out_dir), str(out_dir / "params.json")]
+
+
+def _run_row(model, seed, ndcg, **params):
+    return {"dataset": "toy", "model": model, "seed": seed, "ndcg@10": ndcg,
+            "params": {"dropout": 0.2, "lr_schedule": "constant", "random_state": seed, **params}}
+
+
+def test_comparison_table_pairs_each_model_with_its_peer_and_tests_the_seeds(peers_script):
+    from scipy import stats
+
+    ours, theirs = [0.10, 0.11, 0.12], [0.11, 0.13]
+    rows = ([_run_row("sasrec", seed, value) for seed, value in enumerate(ours)]
+            + [_run_row("rectools-sasrec", seed, value) for seed, value in enumerate(theirs)]
+            + [_run_row("gsasrec", 0, 0.2), _run_row("rectools-gsasrec", 0, 0.1), _run_row("ease", 0, 0.3)])
+    table = peers_script.comparison_table(rows).splitlines()
+    p_value = stats.ttest_ind(ours, theirs, equal_var=False).pvalue
+    assert table[2] == f"| toy | sasrec | rectools-sasrec | 3, 2 | 0.1100 | 0.1200 | 0.917 | {p_value:.2f} |"
+    # One seed a side: the ratio, but no test of one number against another.
+    assert table[3] == "| toy | gsasrec | rectools-gsasrec | 1, 1 | 0.2000 | 0.1000 | 2.000 |  |"
+    assert len(table) == 4  # models without a peer (EASE) are not compared
+
+
+def _write_output(path, rows):
+    import json
+
+    path.write_text(json.dumps({"rows": rows}))
+    return path
+
+
+def test_merge_joins_seeds_of_separate_runs_and_reads_old_files_as_constant_rate(peers_script, tmp_path):
+    old = _run_row("sasrec", 0, 0.1)
+    del old["params"]["lr_schedule"]  # a file written before the option existed
+    first = _write_output(tmp_path / "a.json", [old])
+    second = _write_output(tmp_path / "b.json", [_run_row("sasrec", 1, 0.12)])
+    rows = peers_script.merged_rows([first, second])
+    assert [(row["model"], row["seed"]) for row in rows] == [("sasrec", 0), ("sasrec", 1)]
+
+
+def test_merge_refuses_other_settings_and_repeated_seeds(peers_script, tmp_path):
+    first = _write_output(tmp_path / "a.json", [_run_row("sasrec", 0, 0.1)])
+    other_dropout = _write_output(tmp_path / "b.json", [_run_row("sasrec", 1, 0.1, dropout=0.5)])
+    with pytest.raises(ValueError, match="other settings"):
+        peers_script.merged_rows([first, other_dropout])
+    with pytest.raises(ValueError, match="seed 0 is already"):
+        peers_script.merged_rows([first, first])
