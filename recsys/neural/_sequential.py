@@ -124,7 +124,8 @@ class SequentialRecommender(SequentialFineTuneMixin, PreferenceTuningMixin, Torc
         epoch's first step), ``seconds`` (wall time of the training pass,
         validation excluded).
     best_epoch_ : int
-        The epoch whose weights were kept.
+        The epoch whose weights were kept: the last one without early
+        stopping, or when fewer epochs than one smoothing window were run.
     expert_utilization_ : ndarray of shape (n_layers, n_experts) or None
         For ``ffn="moe"``: the share of routed tokens each expert of each
         layer received during the last epoch (1 / n_experts each when
@@ -450,7 +451,10 @@ class _EarlyStopping:
     best so far (keep these weights: the model that ends the best window),
     ``stop`` once it has not for ``patience`` epochs. On the raw score one
     lucky epoch would both start the patience count against every later,
-    truly better epoch and be the weights kept.
+    truly better epoch and be the weights kept. The first full window is
+    the first candidate: a "mean" of the first one or two epochs is that
+    raw score again (a lucky first epoch stopped SASRec on MovieTweetings at
+    epoch 11 keeping epoch 1, while its later windows were better).
     """
 
     def __init__(self, patience):
@@ -459,6 +463,8 @@ class _EarlyStopping:
 
     def update(self, score):
         self.scores.append(score)
+        if len(self.scores) < _SMOOTHING_EPOCHS:
+            return False, False
         smoothed = float(np.mean(self.scores[-_SMOOTHING_EPOCHS:]))
         best = smoothed > self.best_smoothed
         if best:

@@ -264,8 +264,8 @@ def test_validation_slice_and_early_stopping(data, capsys):
     ndcgs = [record["val_ndcg"] for record in model.history_]
     assert all(0.0 <= value <= 1.0 for value in ndcgs)
     # The weights kept end the best 3-epoch window of validation NDCG@10 (see test_sequential_training.py).
-    smoothed = [np.mean(ndcgs[max(0, end - 2):end + 1]) for end in range(len(ndcgs))]
-    assert model.best_epoch_ == int(np.argmax(smoothed)) + 1
+    smoothed = [np.mean(ndcgs[end - 2:end + 1]) for end in range(2, len(ndcgs))]
+    assert model.best_epoch_ == int(np.argmax(smoothed)) + 3
     stopped_early = len(model.history_) < 40
     if stopped_early:  # the last `patience` epochs did not beat the best window
         assert model.best_epoch_ == len(ndcgs) - 2
