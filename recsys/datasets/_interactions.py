@@ -554,8 +554,8 @@ class Interactions:
                 continue
             indices = lookup(ids)
             if (indices < 0).any():
-                unknown = np.asarray(ids).ravel()[indices < 0][:5]
-                raise KeyError(f"unknown {kind} id(s) {list(unknown)}: not in this data set.")
+                unknown = np.asarray(ids).ravel()[indices < 0][:5].tolist()  # reads 0, not np.int64(0)
+                raise KeyError(f"unknown {kind} id(s) {unknown}: not in this data set.")
             mask &= np.isin(column, indices)
         return self._replace(mask)
 

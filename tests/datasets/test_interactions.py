@@ -130,6 +130,9 @@ def test_subset_keeps_vocabularies_and_rejects_unknown_ids(events):
     assert set(part.to_pandas()["user"]) == {"a"}
     with pytest.raises(KeyError, match="zz"):
         data.subset(items=["zz"])
+    numbered = Interactions.from_pandas(pd.DataFrame({"user": [1, 2], "item": [10, 20]}))
+    with pytest.raises(KeyError, match=r"unknown user id\(s\) \[0\]:"):  # the id as the user wrote it
+        numbered.subset(users=np.array([0, 1]))
 
 
 def test_describe(events):
