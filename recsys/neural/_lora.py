@@ -117,8 +117,8 @@ class SequentialFineTuneMixin(AdapterMixin):
         ``clone`` or a grid search never fine-tunes by accident. It uses the
         estimator's training parameters (``epochs``, ``lr``, ``lr_schedule``,
         ``batch_size``, ``validation_fraction``, ``patience``,
-        ``random_state``): change them
-        with ``set_params`` first (LoRA usually wants a larger ``lr``).
+        ``random_state``): change them with ``set_params`` first (LoRA
+        usually wants a larger ``lr``).
 
         Parameters
         ----------
